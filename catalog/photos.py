@@ -1,0 +1,131 @@
+"""Product photos: read from the catalog folder or an http(s) URL, check, normalise and store by content hash.
+
+Every check happens before a photo reaches storage: size in bytes, image type, pixel count (decompression
+bombs), a full decode (truncated files). EXIF orientation is applied so that stored pixels are upright; such
+photos are re-encoded, all others are stored byte for byte. Files are named by the SHA-256 of what is stored,
+so the same photo referenced by many products is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}
+EXIF_ORIENTATION = 0x0112
+
+
+class PhotoError(ValueError):
+    """A photo that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    name: str  # path in the default storage
+    content_hash: str
+    width: int
+    height: int
+
+
+def read_source(source: str, *, base_dir: Path) -> bytes:
+    """The bytes of a photo given as a path relative to ``base_dir`` or an http(s) URL."""
+    if urlparse(source).scheme in ("http", "https"):
+        return _fetch(source)
+    if "://" in source:
+        raise PhotoError(f"unsupported photo location {source!r}: use a relative path or an http(s) URL")
+    base = base_dir.resolve()
+    path = (base / source).resolve()
+    if not path.is_relative_to(base):
+        raise PhotoError(f"photo path {source!r} points outside the catalog folder")
+    try:
+        size = path.stat().st_size
+        if size > settings.PHOTO_MAX_BYTES:
+            raise PhotoError(f"photo is {size} bytes, more than the {settings.PHOTO_MAX_BYTES} allowed")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise PhotoError(f"photo not found: {source}") from None
+    except IsADirectoryError:
+        raise PhotoError(f"photo path is a folder: {source}") from None
+    except OSError as exc:
+        raise PhotoError(f"cannot read photo {source}: {exc.strerror}") from None
+
+
+def _fetch(url: str) -> bytes:
+    limit = settings.PHOTO_MAX_BYTES
+    try:
+        with requests.get(url, stream=True, timeout=settings.PHOTO_FETCH_TIMEOUT) as response:
+            if response.status_code != 200:
+                raise PhotoError(f"photo URL answered HTTP {response.status_code}: {url}")
+            declared = response.headers.get("Content-Length")
+            if declared and declared.isdigit() and int(declared) > limit:
+                raise PhotoError(f"photo at {url} is {declared} bytes, more than the {limit} allowed")
+            body = bytearray()
+            for chunk in response.iter_content(64 * 1024):
+                body += chunk
+                if len(body) > limit:
+                    raise PhotoError(f"photo at {url} is more than the {limit} bytes allowed")
+            return bytes(body)
+    except requests.Timeout:
+        raise PhotoError(f"photo URL timed out after {settings.PHOTO_FETCH_TIMEOUT:g} s: {url}") from None
+    except requests.RequestException as exc:
+        raise PhotoError(f"cannot fetch photo {url}: {exc.__class__.__name__}") from None
+
+
+def open_checked(data: bytes) -> Image.Image:
+    """Open and fully decode ``data``, refusing non-images, unsupported types, bombs and truncated files."""
+    if not data:
+        raise PhotoError("photo file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            if image.format not in ALLOWED_FORMATS:
+                raise PhotoError(f"unsupported image type {image.format}; use JPEG, PNG, WebP or GIF")
+            width, height = image.size
+            if width * height > settings.PHOTO_MAX_PIXELS:
+                raise PhotoError(
+                    f"photo is {width}x{height} ({width * height / 1e6:.0f} MP), more than the "
+                    f"{settings.PHOTO_MAX_PIXELS / 1e6:.0f} MP allowed (decompression bomb guard)"
+                )
+            image.load()
+    except PhotoError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(f"photo refused as a decompression bomb (over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP)") from None
+    except UnidentifiedImageError:
+        raise PhotoError("not an image (or an image type Pillow cannot read)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(f"corrupt or truncated image: {exc}") from None
+    return image
+
+
+def store(data: bytes) -> StoredPhoto:
+    """Check ``data`` and store it under its content hash (no-op when already stored)."""
+    image = open_checked(data)
+    extension = ALLOWED_FORMATS[image.format]
+    orientation = image.getexif().get(EXIF_ORIENTATION, 1)
+    if orientation != 1:
+        upright = ImageOps.exif_transpose(image)
+        buffer = io.BytesIO()
+        if image.format == "JPEG":
+            upright.convert("RGB").save(buffer, "JPEG", quality=92)
+        else:
+            upright.save(buffer, image.format)
+        data, image = buffer.getvalue(), upright
+    digest = hashlib.sha256(data).hexdigest()
+    name = f"photos/{digest[:2]}/{digest}.{extension}"
+    if not default_storage.exists(name):
+        saved = default_storage.save(name, ContentFile(data))
+        if saved != name:  # another process stored the same photo meanwhile; keep one copy
+            default_storage.delete(saved)
+    return StoredPhoto(name=name, content_hash=digest, width=image.width, height=image.height)

@@ -1,0 +1,319 @@
+"""Reading the catalog format (see README "Catalog format"): one JSON line in, one validated record out.
+
+Strict about required fields and the values the format constrains (sku, name, price >= 0, rating 1-5);
+forgiving about the rest (unknown keys are ignored, numbers may come as strings, missing optional fields take
+their defaults). Anything unusable raises ``RecordError`` with a message meant for the person fixing the file.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.utils.dateparse import parse_date, parse_datetime
+
+from .models import SKU_MAX_LENGTH
+
+MAX_LINE_BYTES = (
+    1024 * 1024
+)  # a product line over 1 MB is certainly broken (the largest in luma-dev is 12 KB)
+
+
+class RecordError(ValueError):
+    """A line of a catalog file that cannot be imported."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One non-blank line of a JSONL file, with where it came from."""
+
+    path: Path
+    number: int
+    raw: bytes
+
+    @property
+    def location(self) -> str:
+        return f"{self.path.name}:{self.number}"
+
+
+@dataclass
+class VariantRecord:
+    sku: str
+    attributes: dict[str, str | list[str]]
+    images: list[str]
+    in_stock: bool
+    price: Decimal | None
+
+
+@dataclass
+class ProductRecord:
+    sku: str
+    name: str
+    description_html: str = ""
+    description: str = ""
+    categories: list[str] = field(default_factory=list)
+    brand: str = ""
+    price: Decimal | None = None
+    currency: str = "USD"
+    in_stock: bool = True
+    attributes: dict[str, str | list[str]] = field(default_factory=dict)
+    images: list[str] = field(default_factory=list)
+    variants: list[VariantRecord] = field(default_factory=list)
+    # Problems with parts of the line (a variant without sku) that do not stop the product from importing.
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReviewRecord:
+    sku: str
+    rating: int
+    title: str
+    body: str
+    author: str
+    created_at: datetime | None
+
+
+def read_lines(path: Path) -> Iterator[Line]:
+    """The non-blank lines of a JSONL file, numbered from 1 as an editor shows them."""
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if raw.strip():
+                yield Line(path=path, number=number, raw=raw)
+
+
+def load_object(line: Line) -> dict[str, Any]:
+    if len(line.raw) > MAX_LINE_BYTES:
+        raise RecordError(f"line is {len(line.raw)} bytes, more than the {MAX_LINE_BYTES} allowed")
+    try:
+        text = line.raw.decode("utf-8-sig" if line.number == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecordError(f"not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RecordError(f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+# --- field readers --------------------------------------------------------------------------------------------
+
+
+def _required_str(data: dict[str, Any], key: str, *, max_length: int | None = None) -> str:
+    value = data.get(key)
+    if value is None:
+        raise RecordError(f"missing required field {key!r}")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise RecordError(f"{key!r} must be a non-empty string")
+    value = value.strip()
+    if max_length and len(value) > max_length:
+        raise RecordError(f"{key!r} is {len(value)} characters, at most {max_length} allowed")
+    return value
+
+
+def _optional_str(data: dict[str, Any], key: str, default: str = "") -> str:
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise RecordError(f"{key!r} must be a string")
+    return value.strip()
+
+
+def _price(data: dict[str, Any], key: str = "price") -> Decimal | None:
+    value = data.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RecordError(f"{key!r} must be a decimal number")
+    try:
+        price = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise RecordError(f"{key!r} is not a decimal number: {value!r}") from None
+    if not price.is_finite():
+        raise RecordError(f"{key!r} must be a finite number, got {value!r}")
+    if price < 0:
+        raise RecordError(f"{key!r} must be at least 0, got {value!r}")
+    if price >= Decimal("1e10"):
+        raise RecordError(f"{key!r} is too large: {value!r}")
+    return price.quantize(Decimal("0.01"))
+
+
+_TRUE = {"true", "1", "yes", "y"}
+_FALSE = {"false", "0", "no", "n"}
+
+
+def _bool(data: dict[str, Any], key: str, default: bool) -> bool:
+    value = data.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise RecordError(f"{key!r} must be true or false, got {value!r}")
+
+
+def _str_list(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise RecordError(f"{key!r} must be a list of strings")
+    return [item.strip() for item in value if item.strip()]
+
+
+def _attributes(data: dict[str, Any], key: str = "attributes") -> dict[str, str | list[str]]:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RecordError(f"{key!r} must be an object")
+    attributes: dict[str, str | list[str]] = {}
+    for name, raw in value.items():
+        name = str(name).strip()
+        if not name:
+            continue
+        if isinstance(raw, list):
+            items = [_scalar(name, item) for item in raw if item is not None]
+            attributes[name] = [item for item in items if item]
+        elif raw is not None:
+            text = _scalar(name, raw)
+            if text:
+                attributes[name] = text
+    return attributes
+
+
+def _scalar(name: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (str, int, float)):
+        return str(value).strip()
+    raise RecordError(f"attribute {name!r} must be a string or a list of strings")
+
+
+def category_path(raw: str) -> str:
+    """``" Men / Tops/Jackets/ "`` -> ``"Men/Tops/Jackets"``."""
+    return "/".join(part.strip() for part in raw.split("/") if part.strip())
+
+
+_BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\s*/?\s*>", re.IGNORECASE)
+_TAGS = re.compile(r"<[^>]*>")
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+
+
+def html_to_text(source: str) -> str:
+    """Plain text of an HTML description: tags stripped, entities unescaped, one line per block."""
+    text = _SCRIPTS.sub(" ", source)
+    text = _BLOCK_TAGS.sub("\n", text)
+    text = _TAGS.sub(" ", text)
+    text = html.unescape(text)
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+# --- records --------------------------------------------------------------------------------------------------
+
+
+def parse_product(data: dict[str, Any]) -> ProductRecord:
+    sku = _required_str(data, "sku", max_length=SKU_MAX_LENGTH)
+    name = _required_str(data, "name", max_length=255)
+    description_html = _optional_str(data, "description")
+    currency = (_optional_str(data, "currency") or "USD").upper()
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise RecordError(f"'currency' must be an ISO 4217 code like USD, got {currency!r}")
+    categories = []
+    for raw in _str_list(data, "categories"):
+        path = category_path(raw)
+        if path and path not in categories:
+            categories.append(path)
+    record = ProductRecord(
+        sku=sku,
+        name=name,
+        description_html=description_html,
+        description=html_to_text(description_html),
+        categories=categories,
+        brand=_optional_str(data, "brand")[:120],
+        price=_price(data),
+        currency=currency,
+        in_stock=_bool(data, "in_stock", True),
+        attributes=_attributes(data),
+        images=list(dict.fromkeys(_str_list(data, "images"))),
+    )
+    raw_variants = data.get("variants") or []
+    if not isinstance(raw_variants, list):
+        raise RecordError("'variants' must be a list of objects")
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_variants, start=1):
+        try:
+            if not isinstance(raw, dict):
+                raise RecordError("must be an object")
+            variant = VariantRecord(
+                sku=_required_str(raw, "sku", max_length=SKU_MAX_LENGTH),
+                attributes=_attributes(raw),
+                images=list(dict.fromkeys(_str_list(raw, "images"))),
+                in_stock=_bool(raw, "in_stock", True),
+                price=_price(raw),
+            )
+            if variant.sku in seen or variant.sku == sku:
+                raise RecordError(f"duplicate sku {variant.sku!r}")
+        except RecordError as exc:
+            record.warnings.append(f"variant {index} skipped: {exc}")
+            continue
+        seen.add(variant.sku)
+        record.variants.append(variant)
+    return record
+
+
+def parse_review(data: dict[str, Any]) -> ReviewRecord:
+    sku = _required_str(data, "sku", max_length=SKU_MAX_LENGTH)
+    rating = data.get("rating")
+    if isinstance(rating, str) and rating.strip().isdigit():
+        rating = int(rating)
+    if isinstance(rating, float) and rating.is_integer():
+        rating = int(rating)
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        raise RecordError(f"'rating' must be a whole number from 1 to 5, got {rating!r}")
+    if not 1 <= rating <= 5:
+        raise RecordError(f"'rating' must be from 1 to 5, got {rating}")
+    created_raw = _optional_str(data, "created_at")
+    created_at = None
+    if created_raw:
+        try:
+            created_at = parse_datetime(created_raw) or _parse_date(created_raw)
+        except ValueError:
+            created_at = None
+        if created_at is None:
+            raise RecordError(f"'created_at' is not an ISO 8601 date: {created_raw!r}")
+        if created_at.tzinfo is None:
+            created_at = created_at.replace(tzinfo=UTC)
+    return ReviewRecord(
+        sku=sku,
+        rating=rating,
+        title=_optional_str(data, "title")[:255],
+        body=_optional_str(data, "body"),
+        author=_optional_str(data, "author")[:120],
+        created_at=created_at,
+    )
+
+
+def _parse_date(raw: str) -> datetime | None:
+    day = parse_date(raw)
+    return datetime(day.year, day.month, day.day) if day else None

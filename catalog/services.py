@@ -1,0 +1,361 @@
+"""Writes to the catalog: import a catalog folder, create or update one product, add a review.
+
+``product_upsert`` is the one way a product gets written, whether it comes from ``import_catalog``, a Celery
+task or (later) the write API. Each product is written in its own transaction, so an import that stops half way
+keeps every product it finished, and running it again completes it without duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import DatabaseError, transaction
+
+from . import photos
+from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
+from .records import (
+    Line,
+    ProductRecord,
+    RecordError,
+    ReviewRecord,
+    load_object,
+    parse_product,
+    parse_review,
+    read_lines,
+)
+
+logger = logging.getLogger(__name__)
+
+PRODUCTS_FILE = "products.jsonl"
+REVIEWS_FILE = "reviews.jsonl"
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportIssue:
+    location: str  # "products.jsonl:12"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    reviews_created: int = 0
+    reviews_unchanged: int = 0
+    reviews_skipped: int = 0
+    photos_stored: int = 0
+    photo_errors: int = 0
+    issues: list[ImportIssue] = field(default_factory=list)
+
+    @property
+    def products_read(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    @property
+    def usable(self) -> bool:
+        """Whether anything at all could be imported (the import command fails otherwise)."""
+        return self.products_read + self.reviews_created + self.reviews_unchanged > 0
+
+    def summary(self) -> str:
+        return (
+            f"products: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.skipped} skipped; reviews: {self.reviews_created} created, {self.reviews_unchanged} "
+            f"unchanged, {self.reviews_skipped} skipped; photos: {self.photos_stored} stored, "
+            f"{self.photo_errors} with errors; {len(self.issues)} problems reported"
+        )
+
+
+class PhotoCache:
+    """Each photo source of one import is read and checked once, however many products and variants use it."""
+
+    def __init__(self, base_dir: Path):
+        self.base_dir = base_dir
+        self._results: dict[str, photos.StoredPhoto | photos.PhotoError] = {}
+
+    def get(self, source: str) -> photos.StoredPhoto | photos.PhotoError:
+        if source not in self._results:
+            try:
+                self._results[source] = photos.store(photos.read_source(source, base_dir=self.base_dir))
+            except photos.PhotoError as exc:
+                self._results[source] = exc
+        return self._results[source]
+
+
+@dataclass
+class UpsertResult:
+    product: Product
+    outcome: str  # "created", "updated" or "unchanged"
+    photo_errors: list[str] = field(default_factory=list)
+    photos_stored: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def record_hash(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def category_ensure(*, path: str, cache: dict[str, Category] | None = None) -> Category:
+    """The category at ``path``, creating it and any missing ancestors."""
+    cache = {} if cache is None else cache
+    if path in cache:
+        return cache[path]
+    parts = path.split("/")
+    parent = category_ensure(path="/".join(parts[:-1]), cache=cache) if len(parts) > 1 else None
+    category, _ = Category.objects.get_or_create(
+        path=path, defaults={"name": parts[-1], "parent": parent, "depth": len(parts) - 1}
+    )
+    cache[path] = category
+    return category
+
+
+def product_upsert(
+    *,
+    record: ProductRecord,
+    photo_cache: PhotoCache,
+    source_hash: str = "",
+    category_cache: dict[str, Category] | None = None,
+) -> UpsertResult:
+    """Create or update the product ``record.sku`` with its categories, photos and variants, atomically.
+
+    The record is authoritative for the product: categories, photos and variants it no longer lists are removed.
+    With an unchanged ``source_hash`` and no photo errors left from last time, nothing is written.
+    """
+    existing = Product.objects.filter(sku=record.sku).first()
+    if (
+        existing is not None
+        and source_hash
+        and existing.source_hash == source_hash
+        and not existing.images.exclude(error="").exists()
+    ):
+        return UpsertResult(product=existing, outcome="unchanged")
+
+    # Photos are read and stored before the transaction: slow I/O must not hold row locks.
+    sources = list(record.images)
+    for variant in record.variants:
+        sources += [source for source in variant.images if source not in sources]
+    stored = {source: photo_cache.get(source) for source in sources}
+
+    with transaction.atomic():
+        product = Product.objects.select_for_update().filter(sku=record.sku).first()
+        outcome = "updated" if product else "created"
+        product = product or Product(sku=record.sku)
+        product.name = record.name
+        product.description = record.description
+        product.description_html = record.description_html
+        product.price = record.price
+        product.currency = record.currency
+        product.in_stock = record.in_stock
+        product.brand = record.brand
+        product.attributes = record.attributes
+        product.source_hash = source_hash
+        categories = [category_ensure(path=path, cache=category_cache) for path in record.categories]
+        product.primary_category = categories[0] if categories else None
+        product.save()
+        _set_categories(product, categories)
+        images = _set_images(product, sources, stored)
+        warnings = _set_variants(product, record, images)
+
+    result = UpsertResult(product=product, outcome=outcome, warnings=record.warnings + warnings)
+    for source, photo in stored.items():
+        if isinstance(photo, photos.PhotoError):
+            result.photo_errors.append(f"photo {source}: {photo}")
+        else:
+            result.photos_stored += 1
+    return result
+
+
+def _set_categories(product: Product, categories: list[Category]) -> None:
+    wanted = {category.id: position for position, category in enumerate(categories)}
+    links = {link.category_id: link for link in ProductCategory.objects.filter(product=product)}
+    ProductCategory.objects.filter(product=product).exclude(category_id__in=wanted).delete()
+    changed = []
+    for category_id, position in wanted.items():
+        link = links.get(category_id)
+        if link is None:
+            ProductCategory.objects.create(product=product, category_id=category_id, position=position)
+        elif link.position != position:
+            link.position = position
+            changed.append(link)
+    ProductCategory.objects.bulk_update(changed, ["position"])
+
+
+def _set_images(
+    product: Product, sources: list[str], stored: dict[str, photos.StoredPhoto | photos.PhotoError]
+) -> dict[str, ProductImage]:
+    """Make the product's photo rows match ``sources`` in order, keeping the rows (and ids) of known sources."""
+    rows = {image.source: image for image in ProductImage.objects.filter(product=product)}
+    ProductImage.objects.filter(product=product).exclude(source__in=sources).delete()
+    result = {}
+    for position, source in enumerate(sources):
+        image = rows.get(source) or ProductImage(product=product, source=source)
+        image.position = position
+        photo = stored[source]
+        if isinstance(photo, photos.PhotoError):
+            image.file, image.content_hash, image.width, image.height = "", "", None, None
+            image.error = str(photo)
+        else:
+            image.file = photo.name
+            image.content_hash = photo.content_hash
+            image.width, image.height = photo.width, photo.height
+            image.error = ""
+        image.save()
+        result[source] = image
+    return result
+
+
+def _set_variants(product: Product, record: ProductRecord, images: dict[str, ProductImage]) -> list[str]:
+    warnings = []
+    # Variant skus are unique across the catalog: one claimed by another product is reported, not stolen.
+    taken = dict(
+        Variant.objects.filter(sku__in=[v.sku for v in record.variants])
+        .exclude(product=product)
+        .values_list("sku", "product__sku")
+    )
+    keep = []
+    existing = {variant.sku: variant for variant in Variant.objects.filter(product=product)}
+    for variant_record in record.variants:
+        if variant_record.sku in taken:
+            warnings.append(
+                f"variant {variant_record.sku} skipped: sku already used by {taken[variant_record.sku]}"
+            )
+            continue
+        variant = existing.get(variant_record.sku) or Variant(product=product, sku=variant_record.sku)
+        variant.attributes = variant_record.attributes
+        variant.in_stock = variant_record.in_stock
+        variant.price = variant_record.price
+        variant.save()
+        variant.images.set([images[source] for source in variant_record.images])
+        keep.append(variant.sku)
+    Variant.objects.filter(product=product).exclude(sku__in=keep).delete()
+    return warnings
+
+
+def review_fingerprint(record: ReviewRecord) -> str:
+    created = record.created_at.isoformat() if record.created_at else ""
+    key = "\x1f".join([record.sku, record.author, record.title, record.body, created])
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def review_upsert(*, record: ReviewRecord, product_id: int) -> bool:
+    """Store a review once (by content); returns True when it was new. A changed rating updates it."""
+    review, created = Review.objects.get_or_create(
+        fingerprint=review_fingerprint(record),
+        defaults={
+            "product_id": product_id,
+            "rating": record.rating,
+            "title": record.title,
+            "body": record.body,
+            "author": record.author,
+            "created_at": record.created_at,
+        },
+    )
+    if not created and review.rating != record.rating:
+        review.rating = record.rating
+        review.save(update_fields=["rating"])
+    return created
+
+
+def catalog_import(*, path: Path, progress: Progress | None = None) -> ImportReport:
+    """Import the catalog folder ``path`` (or a products.jsonl file and the folder it is in).
+
+    Bad lines and photos are reported in the returned report with file and line, and skipped.
+    """
+    path = Path(path)
+    products_file = path if path.is_file() else path / PRODUCTS_FILE
+    if not products_file.is_file():
+        raise FileNotFoundError(f"no {PRODUCTS_FILE} in {path}")
+    base_dir = products_file.parent
+    reviews_file = base_dir / REVIEWS_FILE
+    product_lines = list(read_lines(products_file))
+    review_lines = list(read_lines(reviews_file)) if reviews_file.is_file() else []
+    total = len(product_lines) + len(review_lines)
+    report = ImportReport()
+    photo_cache = PhotoCache(base_dir)
+    category_cache: dict[str, Category] = {}
+    seen: dict[str, str] = {}
+    done = 0
+    if progress:
+        progress(0, total)
+
+    for line in product_lines:
+        _import_product_line(line, report, photo_cache, category_cache, seen)
+        done += 1
+        if progress:
+            progress(done, total)
+
+    sku_ids = dict(Product.objects.filter(sku__in=list(seen)).values_list("sku", "id"))
+    for line in review_lines:
+        _import_review_line(line, report, sku_ids)
+        done += 1
+        if progress:
+            progress(done, total)
+    return report
+
+
+def _import_product_line(
+    line: Line,
+    report: ImportReport,
+    photo_cache: PhotoCache,
+    category_cache: dict[str, Category],
+    seen: dict[str, str],
+) -> None:
+    try:
+        data = load_object(line)
+        record = parse_product(data)
+        if record.sku in seen:
+            raise RecordError(f"sku {record.sku!r} already appeared at {seen[record.sku]}")
+        seen[record.sku] = line.location
+        result = product_upsert(
+            record=record,
+            photo_cache=photo_cache,
+            source_hash=record_hash(data),
+            category_cache=category_cache,
+        )
+    except RecordError as exc:
+        report.skipped += 1
+        report.issues.append(ImportIssue(line.location, str(exc)))
+        return
+    except DatabaseError as exc:
+        category_cache.clear()  # rolled back with the product
+        report.skipped += 1
+        report.issues.append(ImportIssue(line.location, f"database refused the product: {exc}".strip()))
+        logger.warning("import %s: %s", line.location, exc)
+        return
+    setattr(report, result.outcome, getattr(report, result.outcome) + 1)
+    report.photos_stored += result.photos_stored
+    report.photo_errors += len(result.photo_errors)
+    report.issues += [
+        ImportIssue(line.location, message) for message in result.warnings + result.photo_errors
+    ]
+
+
+def _import_review_line(line: Line, report: ImportReport, sku_ids: dict[str, int]) -> None:
+    try:
+        record = parse_review(load_object(line))
+        product_id = sku_ids.get(record.sku)
+        if product_id is None:
+            product_id = Product.objects.filter(sku=record.sku).values_list("id", flat=True).first()
+            if product_id is None:
+                raise RecordError(f"unknown sku {record.sku!r}")
+            sku_ids[record.sku] = product_id
+        created = review_upsert(record=record, product_id=product_id)
+    except RecordError as exc:
+        report.reviews_skipped += 1
+        report.issues.append(ImportIssue(line.location, str(exc)))
+        return
+    if created:
+        report.reviews_created += 1
+    else:
+        report.reviews_unchanged += 1

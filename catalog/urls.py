@@ -1,0 +1,3 @@
+"""Storefront API routes of the catalog app (``/api/v1/``)."""
+
+urlpatterns: list = []

@@ -1,0 +1,36 @@
+"""Celery: broker and results on Redis, JSON only, bounded tasks, embedding and reindex work on their own queues."""
+
+from celery.schedules import crontab
+
+from .env import env
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"))
+CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TRACK_STARTED = True
+# Hard and soft limits for any task; long tasks (reindex) set their own.
+CELERY_TASK_TIME_LIMIT = 30 * 60
+CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
+# One task at a time per worker process: embedding batches are heavy, prefetching them only delays others.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Must exceed the longest task, or Redis hands an unacknowledged (acks_late) task to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
+
+CELERY_TASK_DEFAULT_QUEUE = "default"
+QUEUE_EMBEDDINGS = "embeddings"
+QUEUE_REINDEX = "reindex"
+CELERY_TASK_ROUTES = {
+    "embeddings.*": {"queue": QUEUE_EMBEDDINGS},
+    "reindex.*": {"queue": QUEUE_REINDEX},
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "catalog.purge_orphan_photos": {
+        "task": "catalog.purge_orphan_photos",
+        "schedule": crontab(hour=3, minute=17),
+    },
+}

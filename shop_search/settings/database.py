@@ -1,0 +1,27 @@
+"""Database: ``DATABASE_URL`` when set, else the embedded PostgreSQL+pgvector in ``DATA_DIR/postgres``."""
+
+from .env import DATA_DIR, env
+
+EMBEDDED_POSTGRES_DIR = DATA_DIR / "postgres"
+
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db("DATABASE_URL")}
+else:
+    # Started on the first connection by whichever process comes first (web, worker, tests, manage.py);
+    # the others find it running and share it. See shop_search/embedded_postgres/.
+    DATABASES = {
+        "default": {
+            "ENGINE": "shop_search.embedded_postgres",
+            "NAME": "shop_search",
+            "USER": "postgres",
+            "PGDATA": str(EMBEDDED_POSTGRES_DIR),
+        }
+    }
+
+# Points a process at another database of the same server: the test suite uses it to send its Celery worker
+# to the test database.
+if env.str("DATABASE_NAME", default=""):
+    DATABASES["default"]["NAME"] = env.str("DATABASE_NAME")
+
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

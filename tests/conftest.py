@@ -1,0 +1,130 @@
+"""Shared fixtures: isolated media storage, small catalogs on disk, and a real Celery worker process."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_CATALOG = ROOT / "demo_catalog" / "luma-dev"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path_factory):
+    """Every test stores photos in a folder of its own."""
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    return Path(settings.MEDIA_ROOT)
+
+
+def jpeg_bytes(size=(32, 24), color=(200, 30, 30), exif=None) -> bytes:
+    buffer = io.BytesIO()
+    image = Image.new("RGB", size, color)
+    if exif is not None:
+        image.save(buffer, "JPEG", exif=exif)
+    else:
+        image.save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+class CatalogDir:
+    """A catalog folder under construction: ``add_product(...)``, ``add_photo(...)``, raw lines for bad input."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "images").mkdir(exist_ok=True)
+        self.product_lines: list[str] = []
+        self.review_lines: list[str] = []
+
+    def add_photo(self, name: str, data: bytes | None = None) -> str:
+        (self.path / "images" / name).write_bytes(jpeg_bytes() if data is None else data)
+        return f"images/{name}"
+
+    def add_product(self, **fields) -> int:
+        """Append a product line; returns its line number."""
+        record = {"sku": fields.pop("sku"), "name": fields.pop("name", "A product"), **fields}
+        return self.add_line(json.dumps(record))
+
+    def add_line(self, raw: str) -> int:
+        self.product_lines.append(raw)
+        return len(self.product_lines)
+
+    def add_review(self, **fields) -> int:
+        self.review_lines.append(json.dumps(fields))
+        return len(self.review_lines)
+
+    def write(self) -> Path:
+        (self.path / "products.jsonl").write_text("\n".join(self.product_lines) + "\n")
+        if self.review_lines:
+            (self.path / "reviews.jsonl").write_text("\n".join(self.review_lines) + "\n")
+        return self.path
+
+
+@pytest.fixture
+def catalog_dir(tmp_path) -> CatalogDir:
+    return CatalogDir(tmp_path / "catalog")
+
+
+@pytest.fixture(scope="session")
+def live_worker(django_db_setup, django_db_blocker):
+    """A real ``celery -A shop_search worker`` process on the test database, through the real Redis broker.
+
+    Tests that use it must commit their data (``@pytest.mark.django_db(transaction=True)``).
+    """
+    from django.db import connection
+
+    from shop_search.celery import app
+
+    with django_db_blocker.unblock():
+        database = connection.settings_dict["NAME"]
+    env = {**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "test"}
+    hostname = f"tests-{os.getpid()}@{socket.gethostname()}"
+    app.control.purge()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "shop_search",
+            "worker",
+            "-Q",
+            "default,embeddings,reindex",
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "-n",
+            hostname,
+            "-l",
+            "warning",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[hostname], timeout=0.5):
+            if process.poll() is not None:
+                raise RuntimeError(f"the Celery worker exited with {process.returncode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not answer a ping within 60 s")
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
