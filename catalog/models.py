@@ -13,9 +13,7 @@ class Category(models.Model):
 
     path = models.CharField(max_length=512, unique=True)
     name = models.CharField(max_length=200)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="children")
     depth = models.PositiveSmallIntegerField()
 
     class Meta:

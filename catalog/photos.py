@@ -101,7 +101,9 @@ def open_checked(data: bytes) -> Image.Image:
     except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(f"photo refused as a decompression bomb (over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP)") from None
+        raise PhotoError(
+            f"photo refused as a decompression bomb (over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP)"
+        ) from None
     except UnidentifiedImageError:
         raise PhotoError("not an image (or an image type Pillow cannot read)") from None
     except (OSError, SyntaxError, ValueError) as exc:

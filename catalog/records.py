@@ -21,9 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import SKU_MAX_LENGTH
 
-MAX_LINE_BYTES = (
-    1024 * 1024
-)  # a product line over 1 MB is certainly broken (the largest in luma-dev is 12 KB)
+MAX_LINE_BYTES = 1024 * 1024  # a product line over 1 MB is certainly broken (the largest in luma-dev is 12 KB)
 
 
 class RecordError(ValueError):

@@ -227,9 +227,7 @@ def _set_variants(product: Product, record: ProductRecord, images: dict[str, Pro
     existing = {variant.sku: variant for variant in Variant.objects.filter(product=product)}
     for variant_record in record.variants:
         if variant_record.sku in taken:
-            warnings.append(
-                f"variant {variant_record.sku} skipped: sku already used by {taken[variant_record.sku]}"
-            )
+            warnings.append(f"variant {variant_record.sku} skipped: sku already used by {taken[variant_record.sku]}")
             continue
         variant = existing.get(variant_record.sku) or Variant(product=product, sku=variant_record.sku)
         variant.attributes = variant_record.attributes
@@ -336,9 +334,7 @@ def _import_product_line(
     setattr(report, result.outcome, getattr(report, result.outcome) + 1)
     report.photos_stored += result.photos_stored
     report.photo_errors += len(result.photo_errors)
-    report.issues += [
-        ImportIssue(line.location, message) for message in result.warnings + result.photo_errors
-    ]
+    report.issues += [ImportIssue(line.location, message) for message in result.warnings + result.photo_errors]
 
 
 def _import_review_line(line: Line, report: ImportReport, sku_ids: dict[str, int]) -> None:

@@ -75,7 +75,7 @@ def catalog_dir(tmp_path) -> CatalogDir:
 
 
 @pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker):
+def live_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real ``celery -A shop_search worker`` process on the test database, through the real Redis broker.
 
     Tests that use it must commit their data (``@pytest.mark.django_db(transaction=True)``).
@@ -86,7 +86,8 @@ def live_worker(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         database = connection.settings_dict["NAME"]
-    env = {**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "test"}
+    media = tmp_path_factory.mktemp("worker-media")
+    env = {**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "test", "MEDIA_ROOT": str(media)}
     hostname = f"tests-{os.getpid()}@{socket.gethostname()}"
     app.control.purge()
     process = subprocess.Popen(
