@@ -55,7 +55,7 @@ class ImportReport:
     reviews_created: int = 0
     reviews_unchanged: int = 0
     reviews_skipped: int = 0
-    photos_stored: int = 0
+    photos_attached: int = 0
     photo_errors: int = 0
     issues: list[ImportIssue] = field(default_factory=list)
 
@@ -72,7 +72,7 @@ class ImportReport:
         return (
             f"products: {self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.skipped} skipped; reviews: {self.reviews_created} created, {self.reviews_unchanged} "
-            f"unchanged, {self.reviews_skipped} skipped; photos: {self.photos_stored} stored, "
+            f"unchanged, {self.reviews_skipped} skipped; photos: {self.photos_attached} attached, "
             f"{self.photo_errors} with errors; {len(self.issues)} problems reported"
         )
 
@@ -98,7 +98,7 @@ class UpsertResult:
     product: Product
     outcome: str  # "created", "updated" or "unchanged"
     photo_errors: list[str] = field(default_factory=list)
-    photos_stored: int = 0
+    photos_attached: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
@@ -172,7 +172,7 @@ def product_upsert(
         if isinstance(photo, photos.PhotoError):
             result.photo_errors.append(f"photo {source}: {photo}")
         else:
-            result.photos_stored += 1
+            result.photos_attached += 1
     return result
 
 
@@ -332,7 +332,7 @@ def _import_product_line(
         logger.warning("import %s: %s", line.location, exc)
         return
     setattr(report, result.outcome, getattr(report, result.outcome) + 1)
-    report.photos_stored += result.photos_stored
+    report.photos_attached += result.photos_attached
     report.photo_errors += len(result.photo_errors)
     report.issues += [ImportIssue(line.location, message) for message in result.warnings + result.photo_errors]
 

@@ -22,6 +22,7 @@ def manage(*args: str, env: dict[str, str]) -> None:
 def main() -> int:
     services = Services()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started from a non-interactive shell
     try:
         env = dict(os.environ)
         env.setdefault("DJANGO_ENV", "local")
