@@ -102,8 +102,25 @@ class UpsertResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def record_hash(data: dict) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def record_hash(data: dict, *, base_dir: Path | None = None) -> str:
+    """Hash of an imported line and of the local photo files it names (size and modification time), so that a
+    photo replaced under the same path counts as a change. Photo URLs are not fetched for this: a changed photo
+    behind the same URL needs ``import_catalog --force``."""
+    stats = []
+    if base_dir is not None:
+        sources = list(data.get("images") or []) if isinstance(data.get("images"), list) else []
+        for variant in data.get("variants") or []:
+            if isinstance(variant, dict) and isinstance(variant.get("images"), list):
+                sources += variant["images"]
+        for source in sources:
+            if isinstance(source, str) and "://" not in source:
+                try:
+                    stat = (base_dir / source).stat()
+                    stats.append([source, stat.st_size, stat.st_mtime_ns])
+                except OSError:
+                    stats.append([source, None, None])
+    payload = json.dumps([data, stats], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 def category_ensure(*, path: str, cache: dict[str, Category] | None = None) -> Category:
@@ -265,10 +282,11 @@ def review_upsert(*, record: ReviewRecord, product_id: int) -> bool:
     return created
 
 
-def catalog_import(*, path: Path, progress: Progress | None = None) -> ImportReport:
+def catalog_import(*, path: Path, progress: Progress | None = None, force: bool = False) -> ImportReport:
     """Import the catalog folder ``path`` (or a products.jsonl file and the folder it is in).
 
-    Bad lines and photos are reported in the returned report with file and line, and skipped.
+    Bad lines and photos are reported in the returned report with file and line, and skipped. Products whose
+    line and photo files did not change since the last import are skipped unless ``force``.
     """
     path = Path(path)
     products_file = path if path.is_file() else path / PRODUCTS_FILE
@@ -288,7 +306,7 @@ def catalog_import(*, path: Path, progress: Progress | None = None) -> ImportRep
         progress(0, total)
 
     for line in product_lines:
-        _import_product_line(line, report, photo_cache, category_cache, seen)
+        _import_product_line(line, report, photo_cache, category_cache, seen, force=force)
         done += 1
         if progress:
             progress(done, total)
@@ -308,6 +326,8 @@ def _import_product_line(
     photo_cache: PhotoCache,
     category_cache: dict[str, Category],
     seen: dict[str, str],
+    *,
+    force: bool,
 ) -> None:
     try:
         data = load_object(line)
@@ -318,7 +338,7 @@ def _import_product_line(
         result = product_upsert(
             record=record,
             photo_cache=photo_cache,
-            source_hash=record_hash(data),
+            source_hash="" if force else record_hash(data, base_dir=photo_cache.base_dir),
             category_cache=category_cache,
         )
     except RecordError as exc:

