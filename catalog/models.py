@@ -44,6 +44,10 @@ class Product(models.Model):
     )
     # Hash of the imported record: an unchanged line is skipped on re-import.
     source_hash = models.CharField(max_length=64, blank=True)
+    # Bumped by every change to what the embeddings read (text, photos, reviews); "stale" until re-embedded.
+    content_version = models.PositiveIntegerField(default=1)
+    embeddings_stale = models.BooleanField(default=True)
+    embedding_error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -57,6 +61,8 @@ class Product(models.Model):
             models.Index(fields=["in_stock", "price"], name="product_stock_price"),
             models.Index(fields=["brand"], name="product_brand"),
             models.Index(fields=["updated_at"], name="product_updated"),
+            # The periodic task takes the oldest stale products first.
+            models.Index(fields=["updated_at"], condition=Q(embeddings_stale=True), name="product_stale_by_age"),
             # ``attributes @> {"color": "Black"}`` filters use this index.
             GinIndex(fields=["attributes"], opclasses=["jsonb_path_ops"], name="product_attributes"),
         ]

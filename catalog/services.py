@@ -16,6 +16,8 @@ from pathlib import Path
 
 from django.db import DatabaseError, transaction
 
+from embeddings.services.freshness import products_mark_stale
+
 from . import photos
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
 from .records import (
@@ -183,6 +185,7 @@ def product_upsert(
         _set_categories(product, categories)
         images = _set_images(product, sources, stored)
         warnings = _set_variants(product, record, images)
+        products_mark_stale(product_ids=[product.id])
 
     result = UpsertResult(product=product, outcome=outcome, warnings=record.warnings + warnings)
     for source, photo in stored.items():
@@ -279,6 +282,8 @@ def review_upsert(*, record: ReviewRecord, product_id: int) -> bool:
     if not created and review.rating != record.rating:
         review.rating = record.rating
         review.save(update_fields=["rating"])
+    if created:
+        products_mark_stale(product_ids=[product_id])  # review titles are part of what the embeddings read
     return created
 
 

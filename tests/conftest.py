@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -74,58 +76,75 @@ def catalog_dir(tmp_path) -> CatalogDir:
     return CatalogDir(tmp_path / "catalog")
 
 
-@pytest.fixture(scope="session")
-def live_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real ``celery -A shop_search worker`` process on the test database, through the real Redis broker.
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    hostname: str
+    media: Path
 
-    Tests that use it must commit their data (``@pytest.mark.django_db(transaction=True)``).
-    """
-    from django.db import connection
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        """Signal the worker and its pool processes (one process group), then wait for it."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
+
+def spawn_worker(
+    *,
+    database: str,
+    media: Path,
+    name: str,
+    env: dict[str, str] | None = None,
+    queues: str = "default,embeddings,reindex",
+) -> Worker:
+    """Start ``celery -A shop_search worker`` on the test database and wait until it answers a ping."""
     from shop_search.celery import app
 
-    with django_db_blocker.unblock():
-        database = connection.settings_dict["NAME"]
-    media = tmp_path_factory.mktemp("worker-media")
-    env = {**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "test", "MEDIA_ROOT": str(media)}
-    hostname = f"tests-{os.getpid()}@{socket.gethostname()}"
-    app.control.purge()
+    hostname = f"{name}-{os.getpid()}@{socket.gethostname()}"
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "shop_search",
-            "worker",
-            "-Q",
-            "default,embeddings,reindex",
-            "--concurrency",
-            "1",
-            "--pool",
-            "prefork",
-            "-n",
-            hostname,
-            "-l",
-            "warning",
-            "--without-gossip",
-            "--without-mingle",
-        ],
+        [sys.executable, "-m", "celery", "-A", "shop_search", "worker", "-Q", queues,
+         "--concurrency", "1", "--pool", "prefork", "-n", hostname, "-l", "warning", "--without-gossip",
+         "--without-mingle"],
         cwd=ROOT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[hostname], timeout=0.5):
-            if process.poll() is not None:
-                raise RuntimeError(f"the Celery worker exited with {process.returncode}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("the Celery worker did not answer a ping within 60 s")
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        start_new_session=True,
+        env={**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "test", "MEDIA_ROOT": str(media), **(env or {})},
+    )  # fmt: skip
+    worker = Worker(process=process, hostname=hostname, media=media)
+    deadline = time.monotonic() + 60
+    while not app.control.ping(destination=[hostname], timeout=0.5):
+        if process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            worker.stop(signal.SIGKILL)
+            raise RuntimeError("the Celery worker did not answer a ping within 60 s")
+    return worker
+
+
+@pytest.fixture(scope="session")
+def test_database(django_db_setup, django_db_blocker) -> str:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        return connection.settings_dict["NAME"]
+
+
+@pytest.fixture(scope="session")
+def session_worker(test_database, tmp_path_factory):
+    from shop_search.celery import app
+
+    app.control.purge()
+    worker = spawn_worker(database=test_database, media=tmp_path_factory.mktemp("worker-media"), name="tests")
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def live_worker(session_worker, settings) -> Worker:
+    """A real Celery worker process on the test database, through the real Redis broker, sharing this test's
+    photo storage. Tests that use it must commit their data (``@pytest.mark.django_db(transaction=True)``)."""
+    settings.MEDIA_ROOT = str(session_worker.media)
+    return session_worker

@@ -215,7 +215,7 @@ class SentenceTransformerTextEncoder(TextEncoder):
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with torch.inference_mode():
-            rows = self.model.encode(list(texts), batch_size=TEXT_BATCH, convert_to_numpy=True)
+            rows = self.model.encode(list(texts), batch_size=TEXT_BATCH, convert_to_numpy=True, show_progress_bar=False)
         return l2_normalize(rows)
 
 
@@ -268,7 +268,9 @@ class ClipModel:
         if not items:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.loader == "sentence-transformers":
-            return l2_normalize(self.st.encode(items, batch_size=IMAGE_BATCH, convert_to_numpy=True))
+            return l2_normalize(
+                self.st.encode(items, batch_size=IMAGE_BATCH, convert_to_numpy=True, show_progress_bar=False)
+            )
         if kind == "text":
             inputs = self.processor(text=items, return_tensors="pt", padding=True, truncation=True)
             output = self.model.get_text_features(**inputs)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
+from .embeddings import *  # noqa: F403
 from .env import BASE_DIR, DATA_DIR, env
 
 DEBUG = env.bool("DEBUG", default=False)
@@ -22,6 +23,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "shop_search",
     "catalog.apps.CatalogConfig",
+    "embeddings.apps.EmbeddingsConfig",
     "recommendations.apps.RecommendationsConfig",
 ]
 

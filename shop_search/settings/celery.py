@@ -29,6 +29,12 @@ CELERY_TASK_ROUTES = {
 }
 
 CELERY_BEAT_SCHEDULE = {
+    # Safety net for the on-commit trigger (and what keeps working while the broker was down at commit time).
+    "embeddings.embed_stale": {"task": "embeddings.embed_stale", "schedule": 60.0},
+    "embeddings.collect_generations": {
+        "task": "embeddings.collect_generations",
+        "schedule": crontab(hour=3, minute=47),
+    },
     "catalog.purge_orphan_photos": {
         "task": "catalog.purge_orphan_photos",
         "schedule": crontab(hour=3, minute=17),

@@ -8,3 +8,10 @@ DEBUG = False
 SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-test-key")
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = "shop-search-test"
+
+# Tiny deterministic encoders unless a test (or the environment) asks for the real ones: the suite stays fast on
+# 2 cores, and the tests that load the real models say so explicitly.
+EMBEDDING_TEXT_MODEL = env.str("EMBEDDING_TEXT_MODEL", default="hashing")
+EMBEDDING_IMAGE_MODEL = env.str("EMBEDDING_IMAGE_MODEL", default="pixel-stats")
+EMBEDDING_JOINT_DIM = env.int("EMBEDDING_JOINT_DIM", default=32)
+EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)

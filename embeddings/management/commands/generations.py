@@ -1,0 +1,42 @@
+"""``python manage.py generations list|activate N|rollback|collect``: look after embedding generations."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from embeddings.models import EmbeddingGeneration
+from embeddings.services.generations import (
+    GenerationError,
+    generation_activate,
+    generation_rollback,
+    generations_collect,
+)
+
+
+class Command(BaseCommand):
+    help = "List, activate, roll back or garbage-collect embedding generations."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["list", "activate", "rollback", "collect"])
+        parser.add_argument("generation", nargs="?", type=int)
+
+    def handle(self, *args, action, generation, **options):
+        try:
+            if action == "activate":
+                if generation is None:
+                    raise CommandError("activate needs a generation number")
+                target = EmbeddingGeneration.objects.filter(pk=generation).first()
+                if target is None:
+                    raise CommandError(f"no generation {generation}")
+                self.stdout.write(f"generation {generation_activate(generation=target).pk} is active")
+            elif action == "rollback":
+                self.stdout.write(f"rolled back: generation {generation_rollback().pk} is active")
+            elif action == "collect":
+                self.stdout.write(f"removed generations: {generations_collect() or 'none'}")
+        except GenerationError as exc:
+            raise CommandError(str(exc)) from None
+        for row in EmbeddingGeneration.objects.select_related("head").order_by("-id"):
+            spec = row.encoder_spec
+            self.stdout.write(
+                f"{row.pk:>4} {row.state:<9} {spec.get('text')}+{spec.get('image')} head {row.head_id} "
+                f"weights {row.image_weight:g}/{row.text_weight:g} products {row.product_embeddings.count()} "
+                f"created {row.created_at:%Y-%m-%d %H:%M}" + (f" error: {row.error[:80]}" if row.error else "")
+            )

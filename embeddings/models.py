@@ -1,0 +1,160 @@
+"""Embedding data: trained alignment heads, generations, product and photo vectors, background jobs."""
+
+from django.db import models
+from django.db.models import Q
+from pgvector.django import VectorField
+
+from catalog.models import Product, ProductImage
+
+
+class TrainedHead(models.Model):
+    """An alignment head trained for one pair of encoders; its weights are stored here, so every process can load
+    it from the database."""
+
+    encoder_spec = models.JSONField()
+    config = models.JSONField(default=dict)
+    report = models.JSONField(default=dict, help_text="Training figures: epochs, losses, seconds, photos, texts.")
+    weights = models.BinaryField()
+    joint_dim = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"head {self.pk} ({self.joint_dim}-d)"
+
+
+class EmbeddingGeneration(models.Model):
+    """Encoders + alignment head + fusion weights. Search reads the one active generation; others are being
+    built, kept for rollback, or failed."""
+
+    class State(models.TextChoices):
+        BUILDING = "building"
+        READY = "ready"
+        ACTIVE = "active"
+        FAILED = "failed"
+
+    state = models.CharField(max_length=16, choices=State.choices, default=State.BUILDING)
+    encoder_spec = models.JSONField()
+    head = models.ForeignKey(TrainedHead, on_delete=models.PROTECT, related_name="generations")
+    image_weight = models.FloatField()
+    text_weight = models.FloatField()
+    text_dim = models.PositiveIntegerField()
+    image_dim = models.PositiveIntegerField()
+    joint_dim = models.PositiveIntegerField()
+    # The build embeds products in id order; the last id done lets a killed build resume where it stopped.
+    build_cursor = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    built_at = models.DateTimeField(null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["state"], condition=Q(state="active"), name="one_active_generation"),
+            models.CheckConstraint(
+                condition=Q(image_weight__gte=0, text_weight__gte=0), name="fusion_weights_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"generation {self.pk} ({self.state})"
+
+    @property
+    def version(self) -> int:
+        return self.pk
+
+
+class ProductEmbedding(models.Model):
+    """The vectors of one product in one generation. Dimensions vary by generation, so columns are untyped
+    ``vector`` and each generation gets partial HNSW indexes on casts to its own dimensions (see ``indexes.py``)."""
+
+    generation = models.ForeignKey(EmbeddingGeneration, on_delete=models.CASCADE, related_name="product_embeddings")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="embeddings")
+    text_vector = VectorField(help_text="Text encoder space (product document).")
+    image_vector = VectorField(null=True, blank=True, help_text="Image encoder space, mean of the usable photos.")
+    aligned_text = VectorField(help_text="Joint space, from the text side of the head.")
+    aligned_image = VectorField(null=True, blank=True, help_text="Joint space, mean of the photos' projections.")
+    fused = VectorField(help_text="Joint space: weighted, normalised sum of aligned image and aligned text.")
+    photo_count = models.PositiveSmallIntegerField(default=0)
+    content_version = models.PositiveIntegerField(help_text="Product.content_version these vectors reflect.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "product"], name="one_embedding_per_product_generation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} in generation {self.generation_id}"
+
+
+class ImageEmbedding(models.Model):
+    """The vectors of one product photo in one generation (photo search matches photo against photo)."""
+
+    generation = models.ForeignKey(EmbeddingGeneration, on_delete=models.CASCADE, related_name="image_embeddings")
+    image = models.ForeignKey(ProductImage, on_delete=models.CASCADE, related_name="embeddings")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="image_embeddings")
+    vector = VectorField(help_text="Image encoder space.")
+    aligned = VectorField(help_text="Joint space.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "image"], name="one_embedding_per_image_generation"),
+        ]
+        indexes = [models.Index(fields=["generation", "product"], name="image_embedding_product")]
+
+    def __str__(self) -> str:
+        return f"image {self.image_id} in generation {self.generation_id}"
+
+
+class Job(models.Model):
+    """A long-running operation (training, building a generation) with progress the admin can poll."""
+
+    class Kind(models.TextChoices):
+        TRAIN = "train", "train alignment head"
+        BUILD = "build", "build generation"
+
+    class State(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    generation = models.ForeignKey(EmbeddingGeneration, null=True, blank=True, on_delete=models.SET_NULL)
+    head = models.ForeignKey(TrainedHead, null=True, blank=True, on_delete=models.SET_NULL)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=255, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["state", "kind"], name="job_state_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.state})"
+
+    @property
+    def percent(self) -> float:
+        if self.state == self.State.DONE:
+            return 100.0
+        return round(100.0 * self.done / self.total, 1) if self.total else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far; None until there is a rate."""
+        if self.state != self.State.RUNNING or not self.started_at or not self.done or not self.total:
+            return None
+        elapsed = (self.updated_at - self.started_at).total_seconds()
+        return max(0.0, elapsed / self.done * (self.total - self.done))

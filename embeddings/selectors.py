@@ -1,0 +1,79 @@
+"""Reads for embeddings: the active generation, what a product's vectors are made from, nearest neighbours."""
+
+from __future__ import annotations
+
+import numpy as np
+from django.db import connection
+from django.db.models import Prefetch
+
+from catalog.models import Product, ProductImage, Review
+
+from .indexes import vector_expression
+from .models import EmbeddingGeneration
+from .texts import PhotoContent, ProductContent
+
+
+def active_generation() -> EmbeddingGeneration | None:
+    return EmbeddingGeneration.objects.filter(state=EmbeddingGeneration.State.ACTIVE).select_related("head").first()
+
+
+def live_generations() -> list[EmbeddingGeneration]:
+    """Generations that must follow catalog changes: the active one and any being built."""
+    states = [EmbeddingGeneration.State.ACTIVE, EmbeddingGeneration.State.BUILDING]
+    return list(EmbeddingGeneration.objects.filter(state__in=states).order_by("id"))
+
+
+def product_contents(product_ids: list[int]) -> list[tuple[ProductContent, int]]:
+    """Everything the embeddings read about these products, with the content version it reflects. 4 queries."""
+    products = (
+        Product.objects.filter(id__in=product_ids)
+        .order_by("id")
+        .prefetch_related(
+            Prefetch("images", queryset=ProductImage.objects.filter(error="").exclude(file="").order_by("position")),
+            Prefetch("images__variants"),
+            Prefetch("reviews", queryset=Review.objects.only("id", "product_id", "title").order_by("id")),
+            "categories",
+        )
+    )
+    result = []
+    for product in products:
+        categories = sorted(product.categories.all(), key=lambda c: (c.id != product.primary_category_id, c.path))
+        photos = []
+        for image in product.images.all():
+            colors = []
+            for variant in image.variants.all():
+                color = variant.attributes.get("color")
+                if isinstance(color, str) and color not in colors:
+                    colors.append(color)
+            photos.append(PhotoContent(image_id=image.id, file=image.file.name, colors=colors))
+        content = ProductContent(
+            id=product.id,
+            sku=product.sku,
+            name=product.name,
+            brand=product.brand,
+            categories=[c.path for c in categories],
+            attributes=product.attributes,
+            description=product.description,
+            review_titles=[review.title for review in product.reviews.all()],
+            photos=photos,
+        )
+        result.append((content, product.content_version))
+    return result
+
+
+def nearest_products(
+    generation: EmbeddingGeneration, vector: np.ndarray, *, column: str = "fused", k: int = 10
+) -> list[tuple[int, float]]:
+    """The ``k`` products nearest to ``vector`` by cosine distance on ``column``: (product id, distance)."""
+    expression, dim = vector_expression(generation, column)
+    if len(vector) != dim:
+        raise ValueError(f"query vector has {len(vector)} dimensions, generation {generation.pk} {column} has {dim}")
+    literal = "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, dtype=np.float32)) + "]"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT product_id, {expression} <=> %s::halfvec({dim}) AS distance "
+            f"FROM embeddings_productembedding WHERE generation_id = %s AND {expression} IS NOT NULL "
+            f"ORDER BY distance LIMIT %s",
+            [literal, generation.pk, k],
+        )
+        return [(row[0], float(row[1])) for row in cursor.fetchall()]

@@ -1,0 +1,191 @@
+"""Generations: build one in the background while search answers from the active one, switch atomically,
+roll back, and collect old ones."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from catalog.models import Product
+
+from ..indexes import indexes_create, indexes_drop
+from ..models import EmbeddingGeneration, TrainedHead
+from ..neural.encoders import EncoderSpec, load_encoders
+from ..signals import generation_activated
+from .embedding import generation_models, products_embed
+from .freshness import products_stale_reconcile
+from .jobs import JobProgress
+from .training import alignment_train, identity_head, latest_head, spec_from_settings
+
+logger = logging.getLogger(__name__)
+
+# Advisory lock keys are (namespace, generation id); the namespace keeps them apart from other users of locks.
+LOCK_NAMESPACE = 7261
+BUILD_LOCK_WAIT_SECONDS = 15
+
+
+class GenerationError(RuntimeError):
+    pass
+
+
+def generation_create(
+    *,
+    spec: EncoderSpec | None = None,
+    head: TrainedHead | None = None,
+    image_weight: float | None = None,
+    text_weight: float | None = None,
+    train: bool = False,
+    progress: JobProgress | None = None,
+) -> EmbeddingGeneration:
+    """A new generation in state "building". Without ``head``: the latest head trained for these encoders, or a
+    new one (trained now; identity for CLIP) when there is none or ``train`` asks for it."""
+    spec = spec or spec_from_settings()
+    if head is None:
+        head = None if train else latest_head(spec)
+    if head is None:
+        encoders = load_encoders(spec)
+        head = (
+            identity_head(spec)
+            if encoders.shared_space and not train
+            else alignment_train(spec=spec, progress=progress)
+        )
+    image_weight = settings.EMBEDDING_FUSION_IMAGE_WEIGHT if image_weight is None else image_weight
+    text_weight = settings.EMBEDDING_FUSION_TEXT_WEIGHT if text_weight is None else text_weight
+    if image_weight < 0 or text_weight < 0 or image_weight + text_weight <= 0:
+        raise GenerationError("fusion weights must be at least 0 and not both 0")
+    encoders = load_encoders(spec)
+    return EmbeddingGeneration.objects.create(
+        encoder_spec=spec.as_dict(),
+        head=head,
+        image_weight=image_weight,
+        text_weight=text_weight,
+        text_dim=encoders.text.dim,
+        image_dim=encoders.image.dim,
+        joint_dim=head.joint_dim,
+    )
+
+
+def generation_build(*, generation: EmbeddingGeneration, progress: JobProgress | None = None) -> EmbeddingGeneration:
+    """Embed every product into ``generation`` (resuming after the last finished batch), index it, mark it ready.
+
+    Only one process builds a generation at a time (a PostgreSQL advisory lock); a second one returns at once.
+    """
+    progress = progress or JobProgress()
+    if generation.state != EmbeddingGeneration.State.BUILDING:
+        raise GenerationError(f"generation {generation.pk} is {generation.state}, not building")
+    if not _build_lock(generation.pk):
+        raise GenerationError(f"generation {generation.pk} is being built by another process")
+    try:
+        generation_models(generation)  # load (and fail) before the first batch
+        total = Product.objects.count()
+        done = Product.objects.filter(id__lte=generation.build_cursor).count()
+        progress.start(total=total, message=f"embedding products into generation {generation.pk}")
+        progress.advance(done)
+        while True:
+            batch = list(
+                Product.objects.filter(id__gt=generation.build_cursor)
+                .order_by("id")
+                .values_list("id", flat=True)[: settings.EMBEDDING_BATCH_SIZE]
+            )
+            if not batch:
+                break
+            with transaction.atomic():
+                products_embed(generation=generation, product_ids=batch)
+                generation.build_cursor = batch[-1]
+                EmbeddingGeneration.objects.filter(pk=generation.pk).update(build_cursor=batch[-1])
+            done += len(batch)
+            progress.advance(done)
+        indexes_create(generation)
+        generation.state = EmbeddingGeneration.State.READY
+        generation.built_at = timezone.now()
+        generation.save(update_fields=["state", "built_at"])
+        return generation
+    except Exception as exc:
+        if not isinstance(exc, GenerationError):
+            logger.exception("building generation %s failed", generation.pk)
+        EmbeddingGeneration.objects.filter(pk=generation.pk).update(error=f"{exc.__class__.__name__}: {exc}"[:5000])
+        raise
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, generation.pk])
+
+
+def _build_lock(generation_id: int) -> bool:
+    """Take the generation's build lock, waiting a little: the session of a worker that was just killed holds
+    it until PostgreSQL notices the closed connection."""
+    deadline = time.monotonic() + BUILD_LOCK_WAIT_SECONDS
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, generation_id])
+            if cursor.fetchone()[0]:
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.2)
+
+
+def generation_activate(*, generation: EmbeddingGeneration) -> EmbeddingGeneration:
+    """Make ``generation`` the one search reads, atomically; the previous one stays ready for rollback."""
+    with transaction.atomic():
+        locked = {g.pk: g for g in EmbeddingGeneration.objects.select_for_update().filter(
+            state__in=[EmbeddingGeneration.State.ACTIVE, EmbeddingGeneration.State.READY]
+        )}  # fmt: skip
+        target = locked.get(generation.pk)
+        if target is None:
+            raise GenerationError(f"generation {generation.pk} is not built (state {generation.state})")
+        if target.state == EmbeddingGeneration.State.ACTIVE:
+            return target
+        EmbeddingGeneration.objects.filter(state=EmbeddingGeneration.State.ACTIVE).update(
+            state=EmbeddingGeneration.State.READY
+        )
+        target.state = EmbeddingGeneration.State.ACTIVE
+        target.activated_at = timezone.now()
+        target.save(update_fields=["state", "activated_at"])
+        # Stale now means: not up to date in this generation.
+        products_stale_reconcile(generation=target)
+        transaction.on_commit(lambda: _after_activation(target.pk))
+    logger.info("generation %s is active", target.pk)
+    return target
+
+
+def _after_activation(generation_id: int) -> None:
+    generation_activated.send(sender=EmbeddingGeneration, generation_id=generation_id)
+
+
+def generation_rollback() -> EmbeddingGeneration:
+    """Re-activate the generation that was active before the current one."""
+    current = EmbeddingGeneration.objects.filter(state=EmbeddingGeneration.State.ACTIVE).first()
+    previous = (
+        EmbeddingGeneration.objects.filter(state=EmbeddingGeneration.State.READY, activated_at__isnull=False)
+        .exclude(pk=getattr(current, "pk", None))
+        .order_by("-activated_at")
+        .first()
+    )
+    if previous is None:
+        raise GenerationError("there is no earlier generation to roll back to")
+    return generation_activate(generation=previous)
+
+
+def generations_collect(*, keep: int | None = None) -> list[int]:
+    """Delete generations beyond the active one and the ``keep`` most recent others (never one being built)."""
+    keep = settings.EMBEDDING_KEEP_GENERATIONS if keep is None else keep
+    states = EmbeddingGeneration.State
+    candidates = list(
+        EmbeddingGeneration.objects.filter(state__in=[states.READY, states.FAILED])
+        .order_by("-activated_at", "-id")
+        .values_list("pk", flat=True)
+    )
+    removed = candidates[keep:]
+    for generation_id in removed:
+        indexes_drop(generation_id)
+        EmbeddingGeneration.objects.filter(pk=generation_id).delete()
+    unused_heads = TrainedHead.objects.filter(generations__isnull=True).order_by("-created_at", "-id")
+    for head in list(unused_heads)[keep + 1 :]:
+        head.delete()
+    if removed:
+        logger.info("collected generations %s", removed)
+    return removed

@@ -1,0 +1,68 @@
+"""Celery tasks for embeddings: thin wrappers around the services, taking ids.
+
+Embedding work runs on the ``embeddings`` queue, training and generation builds on ``reindex`` (names starting
+with ``embeddings.`` / ``reindex.`` are routed there by settings). Tasks that do long work acknowledge late, so a
+killed worker's task is delivered again; the services make a re-run harmless.
+"""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from .models import Job
+
+logger = logging.getLogger(__name__)
+
+# Lost connections to PostgreSQL or Redis are worth retrying; anything else is a bug or bad data, reported.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+
+
+@shared_task(
+    name="embeddings.embed_stale",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=20 * 60,
+    time_limit=25 * 60,
+)
+def embed_stale_task() -> int:
+    """Embed a bounded batch of stale products into the live generations; queues itself again if more remain."""
+    from catalog.models import Product
+
+    from .services.freshness import stale_products_embed
+
+    count = stale_products_embed()
+    if count and Product.objects.filter(embeddings_stale=True).exists():
+        embed_stale_task.apply_async(countdown=1)
+    return count
+
+
+@shared_task(
+    name="reindex.run_job",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=10,
+    max_retries=5,
+    soft_time_limit=6 * 3600,
+    time_limit=6 * 3600 + 300,
+)
+def run_job_task(job_id: int) -> str:
+    """Run a training or build job recorded in ``Job`` (re-delivery after a crash resumes it)."""
+    from .services.operations import job_run
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.state in (Job.State.DONE, Job.State.FAILED):
+        return "nothing to do"
+    return job_run(job=job)
+
+
+@shared_task(name="embeddings.collect_generations")
+def collect_generations_task() -> list[int]:
+    from .services.generations import generations_collect
+
+    return generations_collect()

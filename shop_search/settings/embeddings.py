@@ -1,0 +1,29 @@
+"""Embedding settings: which encoders a new generation uses, how the alignment head trains, how vectors fuse."""
+
+from .env import env
+
+# "default": a sentence-transformers text model + an EfficientNet-Lite image model, aligned by a trained head.
+# "clip": one CLIP model (EMBEDDING_CLIP_MODEL, a hub name in the local cache or a folder) for both.
+EMBEDDING_BACKEND = env.str("EMBEDDING_BACKEND", default="default")
+# "minilm" (all-MiniLM-L6-v2, shipped in a PyPI package), any sentence-transformers name/path, or "hashing".
+EMBEDDING_TEXT_MODEL = env.str("EMBEDDING_TEXT_MODEL", default="minilm")
+# efficientnet-lite0 (default: best speed/quality, see README), -lite1, -lite2, or "pixel-stats".
+EMBEDDING_IMAGE_MODEL = env.str("EMBEDDING_IMAGE_MODEL", default="efficientnet-lite0")
+# "pad": the whole photo on a square of its border colour; "crop": resize + centre crop.
+EMBEDDING_IMAGE_FIT = env.str("EMBEDDING_IMAGE_FIT", default="pad")
+EMBEDDING_CLIP_MODEL = env.str("EMBEDDING_CLIP_MODEL", default="")
+EMBEDDING_CLIP_LOADER = env.str("EMBEDDING_CLIP_LOADER", default="sentence-transformers")
+# Torch threads per process; 0 = one per core (set 1 when a worker runs one process per core).
+EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=0)
+
+# Joint space of the alignment head (the fused vector's dimension with the default backend).
+EMBEDDING_JOINT_DIM = env.int("EMBEDDING_JOINT_DIM", default=256)
+# Fused vector = normalise(image_weight * aligned image + text_weight * aligned text).
+EMBEDDING_FUSION_IMAGE_WEIGHT = env.float("EMBEDDING_FUSION_IMAGE_WEIGHT", default=0.5)
+EMBEDDING_FUSION_TEXT_WEIGHT = env.float("EMBEDDING_FUSION_TEXT_WEIGHT", default=0.5)
+# Products per embedding batch: one batch is one transaction; 32 products (~80 photos) is ~2 s on 2 cores.
+EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=32)
+# Stale products embedded per run of the periodic task (bounded, oldest first); the rest wait for the next run.
+EMBEDDING_STALE_BATCH_LIMIT = env.int("EMBEDDING_STALE_BATCH_LIMIT", default=512)
+# Generations kept besides the active one (for rollback); older ones are garbage-collected.
+EMBEDDING_KEEP_GENERATIONS = env.int("EMBEDDING_KEEP_GENERATIONS", default=2)
