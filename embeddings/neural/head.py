@@ -30,7 +30,7 @@ class HeadConfig:
     patience: int = 25  # epochs without a better validation loss before stopping
     batch_size: int = 128
     learning_rate: float = 2e-3
-    weight_decay: float = 1e-2
+    weight_decay: float = 0.1
     dropout: float = 0.1
     validation_fraction: float = 0.15
     seed: int = 1234
@@ -138,7 +138,8 @@ def train_head(
     initial: AlignmentHead | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[AlignmentHead, TrainingReport]:
-    """Train (or, with ``initial``, fine-tune) a head on ``data``; returns the best head by validation loss."""
+    """Train (or, with ``initial``, fine-tune) a head on ``data``; returns the head of the epoch with the lowest
+    validation loss (measured on held-out photos)."""
     set_threads()
     started = time.monotonic()
     torch.manual_seed(config.seed)
@@ -150,23 +151,36 @@ def train_head(
     validation_count = max(2, int(round(photos * config.validation_fraction)))
     validation, train = order[:validation_count], order[validation_count:]
 
-    head = initial or AlignmentHead(
-        data.image_features.shape[1],
-        data.text_features.shape[1],
-        config.joint_dim,
-        config.hidden_dim,
-        config.dropout,
-    )
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     image_features = torch.from_numpy(np.asarray(data.image_features, dtype=np.float32))
     text_features = torch.from_numpy(np.asarray(data.text_features, dtype=np.float32))
     image_groups = torch.from_numpy(np.asarray(data.image_groups))
     text_groups = torch.from_numpy(np.asarray(data.text_groups))
 
+    def run_epoch(head: AlignmentHead, optimizer, photos_used: np.ndarray, epoch_rng) -> float:
+        head.train()
+        shuffled = photos_used[epoch_rng.permutation(len(photos_used))]
+        losses = []
+        for start in range(0, len(shuffled), config.batch_size):
+            batch = shuffled[start : start + config.batch_size]
+            if len(batch) < 2:
+                continue
+            chosen = torch.tensor(
+                [data.texts_of_image[i][epoch_rng.integers(len(data.texts_of_image[i]))] for i in batch]
+            )
+            batch_index = torch.from_numpy(batch)
+            loss = _loss(
+                head, image_features[batch_index], text_features[chosen], image_groups[batch_index], text_groups[chosen]
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return float(np.mean(losses)) if losses else 0.0
+
     # Validation pairs are fixed: each held-out photo with its first text (the product name).
     validation_texts = torch.tensor([data.texts_of_image[i][0] for i in validation])
 
-    def validation_loss() -> float:
+    def validation_loss(head: AlignmentHead) -> float:
         head.eval()
         with torch.no_grad():
             return float(
@@ -179,35 +193,24 @@ def train_head(
                 )
             )
 
+    head = initial or AlignmentHead(
+        data.image_features.shape[1], data.text_features.shape[1], config.joint_dim, config.hidden_dim, config.dropout
+    )
+    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     report = TrainingReport(photos=photos, texts=len(data.text_features), validation_photos=validation_count)
-    report.initial_validation_loss = best = validation_loss()
+    report.initial_validation_loss = best = validation_loss(head)
     best_state = {k: v.clone() for k, v in head.state_dict().items()}
     stale = 0
     for epoch in range(1, config.epochs + 1):
-        head.train()
-        shuffled = train[rng.permutation(len(train))]
-        losses = []
-        for start in range(0, len(shuffled), config.batch_size):
-            batch = shuffled[start : start + config.batch_size]
-            if len(batch) < 2:
-                continue
-            chosen = torch.tensor([data.texts_of_image[i][rng.integers(len(data.texts_of_image[i]))] for i in batch])
-            batch_index = torch.from_numpy(batch)
-            loss = _loss(
-                head, image_features[batch_index], text_features[chosen], image_groups[batch_index], text_groups[chosen]
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
-        current = validation_loss()
-        report.history.append((epoch, float(np.mean(losses)) if losses else 0.0, current))
+        train_loss = run_epoch(head, optimizer, train, rng)
+        current = validation_loss(head)
+        report.history.append((epoch, train_loss, current))
         report.epochs = epoch
         if current < best - 1e-4:
             best, stale = current, 0
             best_state = {k: v.clone() for k, v in head.state_dict().items()}
             report.best_epoch = epoch
-            report.train_loss = report.history[-1][1]
+            report.train_loss = train_loss
         else:
             stale += 1
         if progress:
