@@ -38,22 +38,22 @@ def main() -> None:
         generation = job.generation
         head = generation.head.report
         print(
-            f"head: {head['photos']} photos x {head['texts']} texts, {head['epochs']} epochs (best {head['best_epoch']}),"
+            f"head: {head['photos']} photos x {head['texts']} texts, {head['epochs']} epochs"
+            f" (best {head['best_epoch']}),"
             f" validation loss {head['initial_validation_loss']:.3f} -> {head['validation_loss']:.3f},"
             f" training {head['seconds']:.1f} s; train + build total {time.monotonic() - started:.1f} s"
         )
         text_queries = read_eval_file(args.catalog / "eval" / "text_queries.jsonl", catalog_dir=args.catalog)
         photo_queries = read_eval_file(args.catalog / "eval" / "photo_queries.jsonl", catalog_dir=args.catalog)
-        print(f"text -> product photos (aligned image vectors): {crossmodal.text_to_photos(generation, text_queries)}")
-        print(
-            f"  chance (random order)                         NDCG@10 {crossmodal.random_ranking_ndcg(text_queries):.3f}"
-        )
+        text = crossmodal.text_to_photos(generation, text_queries)
+        chance = crossmodal.random_ranking_ndcg(text_queries)
         raw = crossmodal.photo_query_vectors(generation, photo_queries)
-        print(
-            f"photo -> product (fused vector):                {crossmodal.photo_to_fused(generation, photo_queries, raw)}"
-        )
+        fused = crossmodal.photo_to_fused(generation, photo_queries, raw)
         reference = crossmodal.photo_to_photo_reference(generation, photo_queries, raw)
-        print(f"photo -> photo reference (raw, best photo):      {reference}")
+        print(f"text -> product photos (aligned image vectors): {text}")
+        print(f"  chance (random order)                         NDCG@10 {chance:.3f}")
+        print(f"photo -> product (fused vector):                {fused}")
+        print(f"photo -> photo reference (raw, best photo):     {reference}")
         print(f"peak memory of this process: {peak_rss_mb():.0f} MB")
 
 

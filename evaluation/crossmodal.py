@@ -9,7 +9,6 @@ import numpy as np
 
 from catalog.models import Product
 from embeddings.models import EmbeddingGeneration, ImageEmbedding
-from embeddings.neural.encoders import open_image
 from embeddings.selectors import nearest_products
 from embeddings.services.embedding import generation_models
 
@@ -65,7 +64,7 @@ def random_ranking_ndcg(queries: list[EvalQuery], trials: int = 50, seed: int = 
 
 def photo_query_vectors(generation: EmbeddingGeneration, queries: list[EvalQuery]) -> np.ndarray:
     encoders, _head = generation_models(generation)
-    photos = [open_image(q.image.read_bytes(), min_side=encoders.image.input_size) for q in queries]
+    photos = [encoders.image.decode(q.image.read_bytes()) for q in queries]
     return encoders.image.encode_images(photos)
 
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 
 from django.core.files.storage import default_storage
 from django.db import transaction
+from PIL import Image, UnidentifiedImageError
 
 from catalog.models import ProductImage
-from catalog.photos import PhotoError, open_checked
+from catalog.photos import PhotoError
 
 from ..models import EmbeddingGeneration, ImageEmbedding, ProductEmbedding
-from ..neural.encoders import Encoders, EncoderSpec, l2_normalize, load_encoders, open_image
+from ..neural.encoders import Encoders, EncoderSpec, l2_normalize, load_encoders
 from ..neural.head import AlignmentHead
 from ..selectors import product_contents
 from ..texts import product_document
@@ -45,14 +46,19 @@ def generation_models(generation: EmbeddingGeneration) -> tuple[Encoders, Alignm
     return load_encoders(EncoderSpec.from_dict(generation.encoder_spec)), load_head(generation.head_id)
 
 
-def _read_photo(name: str, min_side: int):
+def read_photo(name: str, encoders: Encoders) -> Image.Image:
+    """A stored photo, decoded for ``encoders``; ``PhotoError`` says what is wrong with it."""
     try:
         with default_storage.open(name, "rb") as handle:
             data = handle.read()
     except OSError as exc:
         raise PhotoError(f"stored photo unreadable: {exc.strerror or exc}") from None
-    open_checked(data)  # the same checks as at import: type, pixel limit, truncation
-    return open_image(data, min_side=min_side)
+    try:
+        return encoders.image.decode(data)
+    except UnidentifiedImageError:
+        raise PhotoError("not an image (or an image type Pillow cannot read)") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise PhotoError(f"corrupt or truncated image: {exc}") from None
 
 
 def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -> EmbedResult:
@@ -67,9 +73,9 @@ def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -
     for index, (content, _version) in enumerate(contents):
         for photo in content.photos:
             try:
-                photos.append(_read_photo(photo.file, encoders.image.input_size))
+                photos.append(read_photo(photo.file, encoders))
                 owners.append((index, photo.image_id))
-            except (PhotoError, OSError, ValueError) as exc:
+            except PhotoError as exc:
                 failed[photo.image_id] = f"embedding: {exc}"
     for image_id, error in failed.items():
         ProductImage.objects.filter(pk=image_id).update(error=error[:2000])

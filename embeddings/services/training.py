@@ -16,7 +16,7 @@ from ..neural.encoders import Encoders, EncoderSpec, load_encoders
 from ..neural.head import AlignmentHead, HeadConfig, TrainingData, train_head
 from ..selectors import product_contents
 from ..texts import training_texts
-from .embedding import _read_photo
+from .embedding import read_photo
 from .jobs import JobProgress
 
 logger = logging.getLogger(__name__)
@@ -54,8 +54,8 @@ def training_data_collect(encoders: Encoders, progress: JobProgress) -> Training
         for content, _version in product_contents(ids[start : start + CONTENT_CHUNK]):
             for photo in content.photos:
                 try:
-                    image = _read_photo(photo.file, encoders.image.input_size)
-                except (PhotoError, OSError, ValueError) as exc:
+                    image = read_photo(photo.file, encoders)
+                except PhotoError as exc:
                     logger.warning("training skips photo %s of %s: %s", photo.image_id, content.sku, exc)
                     continue
                 group = group_of.setdefault(content.id, len(group_of))
