@@ -132,8 +132,16 @@ def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -
                 "content_version", "updated_at",
             ],
         )  # fmt: skip
-        ImageEmbedding.objects.filter(generation=generation, product_id__in=result.versions).delete()
-        ImageEmbedding.objects.bulk_create(image_rows)
+        # Upserts on both tables: a build batch and a stale batch may embed the same product at the same time.
+        ImageEmbedding.objects.filter(generation=generation, product_id__in=result.versions).exclude(
+            image_id__in=[row.image_id for row in image_rows]
+        ).delete()
+        ImageEmbedding.objects.bulk_create(
+            image_rows,
+            update_conflicts=True,
+            unique_fields=["generation", "image"],
+            update_fields=["product", "vector", "aligned"],
+        )
     result.products = len(product_rows)
     result.photos = len(image_rows)
     return result

@@ -8,11 +8,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from catalog.models import Product
+from embeddings.models import EmbeddingGeneration
 from shop_search.settings.env import DATA_DIR
 
 
 class Command(BaseCommand):
-    help = "Import the demo catalog if the catalog is empty and create a staff user 'admin' if none exists."
+    help = "First run of the demo: import the catalog, build an embedding generation, create a staff user 'admin'."
 
     def add_arguments(self, parser):
         parser.add_argument("--catalog", type=Path, required=True)
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         if not Product.objects.exists():
             self.stdout.write(f"Importing the demo catalog from {catalog} ...")
             call_command("import_catalog", str(catalog))
+        if not EmbeddingGeneration.objects.filter(state=EmbeddingGeneration.State.ACTIVE).exists():
+            self.stdout.write("Training the alignment head and embedding the catalog (first run only) ...")
+            call_command("reindex")
         users = get_user_model().objects
         password_file = DATA_DIR / "demo-admin-password"
         if not users.filter(username="admin").exists():
