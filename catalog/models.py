@@ -48,6 +48,9 @@ class Product(models.Model):
     content_version = models.PositiveIntegerField(default=1)
     embeddings_stale = models.BooleanField(default=True)
     embedding_error = models.TextField(blank=True)
+    # Review summary, kept by the review service (search filters and sorts on it without touching reviews).
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True, blank=True)
+    rating_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,6 +63,7 @@ class Product(models.Model):
             models.Index(fields=["price"], name="product_price"),
             models.Index(fields=["in_stock", "price"], name="product_stock_price"),
             models.Index(fields=["brand"], name="product_brand"),
+            models.Index(fields=["rating_average"], name="product_rating"),
             models.Index(fields=["updated_at"], name="product_updated"),
             # The periodic task takes the oldest stale products first.
             models.Index(fields=["updated_at"], condition=Q(embeddings_stale=True), name="product_stale_by_age"),

@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import DatabaseError, transaction
+from django.db.models import Avg, Count
 
 from embeddings.services.freshness import products_mark_stale
+from search.cache import search_cache_invalidate_products
+from search.documents import search_documents_update
+from search.spelling import vocabulary_invalidate
 
 from . import photos
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
@@ -185,7 +189,7 @@ def product_upsert(
         _set_categories(product, categories)
         images = _set_images(product, sources, stored)
         warnings = _set_variants(product, record, images)
-        products_mark_stale(product_ids=[product.id])
+        products_changed(product_ids=[product.id])
 
     result = UpsertResult(product=product, outcome=outcome, warnings=record.warnings + warnings)
     for source, photo in stored.items():
@@ -260,6 +264,21 @@ def _set_variants(product: Product, record: ProductRecord, images: dict[str, Pro
     return warnings
 
 
+def products_changed(*, product_ids: list[int]) -> None:
+    """Everything that follows a change of what products say (text, photos, reviews), inside the writing
+    transaction: the full-text document now, embeddings marked stale, cached search results dropped on commit."""
+    search_documents_update(product_ids=product_ids)
+    products_mark_stale(product_ids=product_ids)
+    transaction.on_commit(lambda: search_cache_invalidate_products(product_ids=product_ids))
+    transaction.on_commit(vocabulary_invalidate)
+
+
+def products_rating_update(*, product_ids: list[int]) -> None:
+    for product_id in product_ids:
+        summary = Review.objects.filter(product_id=product_id).aggregate(average=Avg("rating"), count=Count("id"))
+        Product.objects.filter(pk=product_id).update(rating_average=summary["average"], rating_count=summary["count"])
+
+
 def review_fingerprint(record: ReviewRecord) -> str:
     created = record.created_at.isoformat() if record.created_at else ""
     key = "\x1f".join([record.sku, record.author, record.title, record.body, created])
@@ -279,11 +298,13 @@ def review_upsert(*, record: ReviewRecord, product_id: int) -> bool:
             "created_at": record.created_at,
         },
     )
-    if not created and review.rating != record.rating:
+    rating_changed = not created and review.rating != record.rating
+    if rating_changed:
         review.rating = record.rating
         review.save(update_fields=["rating"])
-    if created:
-        products_mark_stale(product_ids=[product_id])  # review titles are part of what the embeddings read
+    if created or rating_changed:
+        products_rating_update(product_ids=[product_id])
+        products_changed(product_ids=[product_id])  # review text is part of what search and embeddings read
     return created
 
 

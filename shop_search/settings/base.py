@@ -6,6 +6,8 @@ from .celery import *  # noqa: F403
 from .database import *  # noqa: F403
 from .embeddings import *  # noqa: F403
 from .env import BASE_DIR, DATA_DIR, env
+from .search import *  # noqa: F403
+from .search import SEARCH_ANON_RATE
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -21,9 +23,12 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "shop_search",
     "catalog.apps.CatalogConfig",
     "embeddings.apps.EmbeddingsConfig",
+    "search.apps.SearchConfig",
     "recommendations.apps.RecommendationsConfig",
 ]
 
@@ -93,6 +98,21 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_THROTTLE_CLASSES": ["shop_search.throttling.AnonThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": SEARCH_ANON_RATE},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "shop_search.exceptions.api_exception_handler",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "shop-search storefront API",
+    "DESCRIPTION": "Hybrid text search, search by photo, similar items, catalog reads and search events.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the drf-spectacular-sidecar package's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Catalog import limits -------------------------------------------------------------------------------

@@ -23,5 +23,10 @@ else:
 if env.str("DATABASE_NAME", default=""):
     DATABASES["default"]["NAME"] = env.str("DATABASE_NAME")
 
+# pgvector query settings for every connection (see settings/search.py).
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c hnsw.ef_search={env.int('HNSW_EF_SEARCH', default=100)} -c hnsw.iterative_scan=relaxed_order "
+    f"-c hnsw.max_scan_tuples={env.int('HNSW_MAX_SCAN_TUPLES', default=40000)}"
+)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

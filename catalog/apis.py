@@ -1,0 +1,115 @@
+"""Catalog read endpoints (``/api/v1/products``, ``/api/v1/products/{sku}``, ``/api/v1/categories``) and the
+token-authenticated single-product write (``PUT /api/v1/products/{sku}``)."""
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import IsAdminUser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .models import Category, Product, ProductImage
+from .records import RecordError, parse_product
+from .services import PhotoCache, product_upsert
+
+
+class ProductPagination(PageNumberPagination):
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class ImageOutput(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ProductImage
+        fields = ["position", "url", "width", "height"]
+
+    def get_url(self, image) -> str:
+        return image.file.url
+
+
+class ProductListOutput(serializers.ModelSerializer):
+    category = serializers.CharField(source="primary_category.path", default=None)
+    photo_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Product
+        fields = ["sku", "name", "price", "currency", "in_stock", "brand", "category", "photo_url",
+                  "rating_average", "rating_count"]  # fmt: skip
+
+    def get_photo_url(self, product) -> str | None:
+        images = list(product.usable_images)
+        return images[0].file.url if images else None
+
+
+class ProductDetailOutput(ProductListOutput):
+    categories = serializers.SlugRelatedField(many=True, read_only=True, slug_field="path")
+    images = ImageOutput(source="usable_images", many=True)
+    variants = serializers.SerializerMethodField()
+
+    class Meta(ProductListOutput.Meta):
+        fields = ProductListOutput.Meta.fields + ["description", "attributes", "categories", "images", "variants"]
+
+    def get_variants(self, product) -> list[dict]:
+        return [
+            {"sku": v.sku, "attributes": v.attributes, "in_stock": v.in_stock,
+             "price": str(v.price) if v.price is not None else None}
+            for v in product.variants.all()
+        ]  # fmt: skip
+
+
+def _products():
+    usable = ProductImage.objects.filter(error="").exclude(file="").order_by("position")
+    return Product.objects.select_related("primary_category").prefetch_related(
+        Prefetch("images", queryset=usable, to_attr="usable_images")
+    )
+
+
+class ProductListApi(APIView):
+    @extend_schema(responses={200: ProductListOutput(many=True)})
+    def get(self, request):
+        paginator = ProductPagination()
+        page = paginator.paginate_queryset(_products().order_by("sku"), request, view=self)
+        return paginator.get_paginated_response(ProductListOutput(page, many=True).data)
+
+
+class ProductDetailApi(APIView):
+    authentication_classes = [TokenAuthentication]
+
+    def get_permissions(self):
+        return [IsAdminUser()] if self.request.method == "PUT" else []
+
+    @extend_schema(responses={200: ProductDetailOutput})
+    def get(self, request, sku: str):
+        product = get_object_or_404(_products().prefetch_related("categories", "variants"), sku=sku)
+        return Response(ProductDetailOutput(product).data)
+
+    @extend_schema(request=dict, responses={200: ProductDetailOutput, 201: ProductDetailOutput})
+    def put(self, request, sku: str):
+        """Create or update one product from a record in the catalog format (photos as http(s) URLs)."""
+        data = request.data if isinstance(request.data, dict) else {}
+        if data.get("sku", sku) != sku:
+            raise serializers.ValidationError({"sku": ["must match the URL"]})
+        try:
+            record = parse_product({**data, "sku": sku})
+        except RecordError as exc:
+            raise serializers.ValidationError({"product": [str(exc)]}) from None
+        if any("://" not in source for source in record.images):
+            raise serializers.ValidationError({"images": ["photos must be http(s) URLs here"]})
+        result = product_upsert(record=record, photo_cache=PhotoCache(base_dir=None))
+        product = _products().prefetch_related("categories", "variants").get(pk=result.product.pk)
+        body = ProductDetailOutput(product).data
+        body["problems"] = result.warnings + result.photo_errors
+        return Response(body, status=status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK)
+
+
+class CategoryListApi(APIView):
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        rows = Category.objects.order_by("path").values("path", "name", "depth")
+        return Response({"results": list(rows)})

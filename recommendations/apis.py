@@ -1,0 +1,62 @@
+"""``GET /api/v1/products/{sku}/similar``: similar items for a product page."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.models import Product
+from search.apis import result_payload
+from search.selectors import SearchResult, active_generation_cached
+
+from .selectors import NotEmbedded, similar_products
+
+MAX_SIMILAR = 50
+
+
+class SimilarInput(serializers.Serializer):
+    k = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIMILAR, default=10)
+    same_category = serializers.BooleanField(required=False, default=False)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    explain = serializers.BooleanField(required=False, default=False)
+
+
+class SimilarApi(APIView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("k", int, description=f"how many, at most {MAX_SIMILAR}"),
+            OpenApiParameter("same_category", bool),
+            OpenApiParameter("in_stock", bool),
+            OpenApiParameter("explain", bool),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request, sku: str):
+        unknown = set(request.query_params) - set(SimilarInput().fields)
+        if unknown:
+            raise serializers.ValidationError({key: [f"unknown parameter {key!r}"] for key in sorted(unknown)})
+        serializer = SimilarInput(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        params = serializer.validated_data
+        product = get_object_or_404(Product.objects.select_related("primary_category"), sku=sku)
+        generation = active_generation_cached()
+        if generation is None:
+            return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
+        try:
+            similar = similar_products(
+                product=product,
+                generation=generation,
+                k=params["k"],
+                same_category=params["same_category"],
+                in_stock=params["in_stock"],
+            )
+        except NotEmbedded as exc:
+            return Response({"detail": str(exc), "status": 503}, status=503)
+        result = SearchResult(total=len(similar.ranking), ranking=similar.ranking, facets={}, products=similar.products)
+        payload = result_payload(result, page=1, page_size=params["k"], explain=params["explain"])
+        payload.pop("_product_ids")
+        payload.pop("facets")
+        payload.pop("corrected_query")
+        payload["sku"] = product.sku
+        return Response(payload)

@@ -1,0 +1,133 @@
+"""Similar items: the nearest products by the fused vector, with the image and text signals, diversified.
+
+Candidates come from three signals in one statement (fused joint space, image space, text space), are fused by
+reciprocal rank, then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
+(the same item in ten colours) do not fill the list.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+
+from catalog.models import Product
+from embeddings.indexes import vector_expression
+from embeddings.models import EmbeddingGeneration
+from search.filters import Filters, filters_sql
+from search.ranking import FusionConfig, Ranked, fuse
+from search.selectors import products_for_page
+
+SIMILAR_SIGNALS = (("fused", "fused"), ("image", "image_vector"), ("text_vector", "text_vector"))
+
+
+@dataclass
+class SimilarResult:
+    ranking: list[Ranked]
+    products: list[dict]
+
+
+class NotEmbedded(LookupError):
+    pass
+
+
+def category_closeness(a: str | None, b: str | None) -> float:
+    """Shared leading path parts over the longer path: 1 for the same category, 0.5 for siblings two levels down."""
+    if not a or not b:
+        return 0.0
+    left, right = a.split("/"), b.split("/")
+    shared = 0
+    for x, y in zip(left, right, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared / max(len(left), len(right))
+
+
+def similar_products(
+    *,
+    product: Product,
+    generation: EmbeddingGeneration,
+    k: int,
+    same_category: bool,
+    in_stock: bool | None,
+    weights: dict[str, float] | None = None,
+    relevance_weight: float | None = None,
+) -> SimilarResult:
+    """Up to ``k`` products like ``product`` (never itself; its variants are part of it, never separate)."""
+    filters = Filters(
+        category=product.primary_category.path if same_category and product.primary_category_id else "",
+        in_stock=in_stock,
+    )
+    where, where_params = filters_sql(filters)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT fused::text, image_vector::text, text_vector::text FROM embeddings_productembedding "
+            "WHERE generation_id = %s AND product_id = %s",
+            [generation.pk, product.pk],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            raise NotEmbedded(f"{product.sku} has no vectors in generation {generation.pk} yet")
+        own = dict(zip(("fused", "image_vector", "text_vector"), row, strict=True))
+        parts, params = [], []
+        n = settings.SIMILAR_CANDIDATES
+        for signal, column in SIMILAR_SIGNALS:
+            if own[column] is None:
+                continue
+            expression, dim = vector_expression(generation, column)
+            parts.append(
+                f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score, "
+                f"e.fused::text, (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) "
+                f"FROM embeddings_productembedding e JOIN catalog_product p ON p.id = e.product_id "
+                f"WHERE e.generation_id = %s AND e.product_id <> %s AND {expression} IS NOT NULL AND {where} "
+                f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
+            )
+            params += [own[column], generation.pk, product.pk, *where_params, own[column], n]
+        cursor.execute(" UNION ALL ".join(parts), params)
+        rows = cursor.fetchall()
+    lists: dict[str, list[tuple[int, float]]] = {}
+    vectors: dict[int, np.ndarray] = {}
+    paths: dict[int, str | None] = {}
+    for signal, product_id, score, fused, path in rows:
+        lists.setdefault(signal, []).append((product_id, float(score)))
+        vectors.setdefault(product_id, np.array(fused.strip("[]").split(","), dtype=np.float32))
+        paths[product_id] = path
+    for hits in lists.values():
+        hits.sort(key=lambda hit: (-hit[1], hit[0]))
+    # The catalog's own structure is evidence too: candidates in the product's category, then its neighbours.
+    own_path = product.primary_category.path if product.primary_category_id else None
+    closeness = [(pid, category_closeness(own_path, path)) for pid, path in paths.items()]
+    lists["category"] = sorted([hit for hit in closeness if hit[1] > 0], key=lambda hit: (-hit[1], hit[0]))
+    weights = {**settings.SIMILAR_SIGNAL_WEIGHTS, **(weights or {})}
+    ranking = fuse(lists, FusionConfig(method="rrf", weights=weights, rrf_k=settings.SEARCH_RRF_K))
+    if relevance_weight is None:
+        relevance_weight = settings.SIMILAR_DIVERSITY_LAMBDA
+    chosen = diversify(ranking, vectors, k=k, relevance_weight=relevance_weight)
+    return SimilarResult(ranking=chosen, products=products_for_page([r.product_id for r in chosen]))
+
+
+def diversify(
+    ranking: list[Ranked], vectors: dict[int, np.ndarray], *, k: int, relevance_weight: float
+) -> list[Ranked]:
+    """Maximal marginal relevance: each next pick maximises ``w * relevance - (1 - w) * max similarity to the
+    picks so far`` (relevance = fused score rescaled to 0..1, similarity = cosine of fused vectors)."""
+    if not ranking:
+        return []
+    top = ranking[0].score or 1.0
+    pool = list(ranking[: max(k * 4, k)])
+    chosen: list[Ranked] = []
+    while pool and len(chosen) < k:
+
+        def value(candidate: Ranked) -> float:
+            if not chosen:
+                return candidate.score / top
+            similarity = max(float(vectors[candidate.product_id] @ vectors[c.product_id]) for c in chosen)
+            return relevance_weight * candidate.score / top - (1 - relevance_weight) * similarity
+
+        best = max(pool, key=value)
+        chosen.append(best)
+        pool.remove(best)
+    return chosen

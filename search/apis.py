@@ -1,0 +1,329 @@
+"""Storefront search API: ``GET /api/v1/search``, ``POST /api/v1/search/image``, ``POST /api/v1/events``.
+
+HTTP only: input validated by serializers, the work done by ``search.selectors``/``search.services``, output
+shaped here. See ``search.ranking`` for how results are ordered.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+import uuid
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.photos import PhotoError, open_checked
+from embeddings.services.embedding import generation_models
+
+from .cache import cache_key, cache_result, cached_result, popularity_record
+from .filters import Filters
+from .ranking import SIGNALS, FusionConfig
+from .selectors import (
+    PHOTO_TEXT_REFINE_WEIGHT,
+    NoActiveGeneration,
+    PhotoQuery,
+    SearchQuery,
+    SearchResult,
+    active_generation_cached,
+    attribute_names,
+    query_text_vectors,
+    search_products,
+)
+from .services import search_event_record, search_log_record
+
+FIXED_PARAMS = {"q", "page", "page_size", "explain", "category", "brand", "price_min", "price_max", "in_stock",
+                "rating_min", "fusion", *(f"w_{signal}" for signal in SIGNALS)}  # fmt: skip
+
+
+class SearchInput(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=settings.SEARCH_MAX_QUERY_LENGTH,
+                              trim_whitespace=True, default="")  # fmt: skip
+    page = serializers.IntegerField(required=False, min_value=1, max_value=settings.SEARCH_MAX_PAGE, default=1)
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, max_value=settings.SEARCH_MAX_PAGE_SIZE, default=settings.SEARCH_PAGE_SIZE
+    )
+    explain = serializers.BooleanField(required=False, default=False)
+    category = serializers.CharField(required=False, allow_blank=True, max_length=512, default="")
+    brand = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
+    price_min = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
+    price_max = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    rating_min = serializers.DecimalField(required=False, max_digits=3, decimal_places=2, min_value=0, max_value=5)
+    # Staff only (the admin playground): another fusion method or signal weights for this query.
+    fusion = serializers.ChoiceField(required=False, choices=["rrf", "weighted"])
+    w_fulltext = serializers.FloatField(required=False, min_value=0, max_value=100)
+    w_text_vector = serializers.FloatField(required=False, min_value=0, max_value=100)
+    w_cross_modal = serializers.FloatField(required=False, min_value=0, max_value=100)
+    w_fused = serializers.FloatField(required=False, min_value=0, max_value=100)
+    w_image = serializers.FloatField(required=False, min_value=0, max_value=100)
+
+    def validate(self, data):
+        low, high = data.get("price_min"), data.get("price_max")
+        if low is not None and high is not None and low > high:
+            raise ValidationError({"price_max": ["must not be below price_min"]})
+        return data
+
+
+def parse_search_params(request, data) -> tuple[dict, Filters, FusionConfig | None]:
+    """Validated parameters, the filters (attribute filters included) and the staff's fusion override."""
+    known_attributes = attribute_names()
+    unknown = [key for key in data if key not in FIXED_PARAMS and key not in known_attributes]
+    if unknown:
+        raise ValidationError({key: [f"unknown filter {key!r}"] for key in unknown})
+    single = {key: data.get(key) for key in data if key in FIXED_PARAMS}
+    serializer = SearchInput(data=single)
+    serializer.is_valid(raise_exception=True)
+    params = serializer.validated_data
+    overrides = {s: params[f"w_{s}"] for s in SIGNALS if f"w_{s}" in params}
+    if (overrides or "fusion" in params) and not request.user.is_staff:
+        raise ValidationError({"fusion": ["fusion and weights are for staff (the admin playground)"]})
+    attributes = []
+    for key in sorted(set(data) & known_attributes - FIXED_PARAMS):
+        values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
+        for value in values:
+            if not isinstance(value, str) or not value.strip() or len(value) > 200:
+                raise ValidationError({key: ["must be a non-empty value of at most 200 characters"]})
+            attributes.append((key, value.strip()))
+    filters = Filters(
+        category=params["category"].strip("/ "),
+        brand=params["brand"],
+        price_min=params.get("price_min"),
+        price_max=params.get("price_max"),
+        in_stock=params.get("in_stock"),
+        rating_min=params.get("rating_min"),
+        attributes=tuple(attributes),
+    )
+    fusion = FusionConfig.from_settings(overrides, params.get("fusion")) if overrides or "fusion" in params else None
+    return params, filters, fusion
+
+
+def result_payload(result: SearchResult, *, page: int, page_size: int, explain: bool) -> dict:
+    items = []
+    for ranked, product in zip(result.ranking, result.products, strict=False):
+        item = {
+            "sku": product["sku"],
+            "name": product["name"],
+            "price": str(product["price"]) if product["price"] is not None else None,
+            "currency": product["currency"],
+            "in_stock": product["in_stock"],
+            "brand": product["brand"],
+            "category": product["category"],
+            "photo_url": product["photo_url"],
+            "rating": {
+                "average": float(product["rating_average"]) if product["rating_average"] is not None else None,
+                "count": product["rating_count"],
+            },
+            "score": round(ranked.score, 6),
+        }
+        if explain:
+            item["explain"] = {
+                signal: {"rank": rank, "score": round(score, 6)} for signal, (rank, score) in ranked.signals.items()
+            }
+        items.append(item)
+    return {
+        "total": result.total,
+        "page": page,
+        "page_size": page_size,
+        "corrected_query": result.corrected_query,
+        "results": items,
+        "facets": result.facets,
+        "_product_ids": [product["id"] for product in result.products],
+    }
+
+
+def respond(request, kind: str, payload: dict, *, started: float, cache_hit: bool, query: str, filters: Filters,
+            page: int, generation_id) -> Response:  # fmt: skip
+    payload = dict(payload)
+    payload.pop("_product_ids", None)
+    search_id = uuid.uuid4()
+    latency_ms = (time.perf_counter() - started) * 1000
+    search_log_record(
+        {
+            "id": str(search_id),
+            "kind": kind,
+            "query": query[:256],
+            "normalized_query": " ".join(query.lower().split())[:256],
+            "filters": filters.as_dict(),
+            "page": page,
+            "result_count": payload["total"],
+            "latency_ms": round(latency_ms, 3),
+            "cache_hit": cache_hit,
+            "generation_id": generation_id,
+            "created_at": timezone.now().isoformat(),
+        }
+    )
+    payload["search_id"] = str(search_id)
+    response = Response(payload)
+    response["X-Cache"] = "HIT" if cache_hit else "MISS"
+    response["X-Search-Id"] = str(search_id)
+    response["Server-Timing"] = f"search;dur={latency_ms:.2f}"
+    return response
+
+
+class SearchApi(APIView):
+    """Hybrid text search (full text + vectors), with filters, facets and pagination; empty ``q`` browses."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("q", str, description="query text, at most 256 characters"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+            OpenApiParameter("explain", bool, description="add each signal's rank and score"),
+            OpenApiParameter("category", str, description="category path; descendants included"),
+            OpenApiParameter("brand", str),
+            OpenApiParameter("price_min", float),
+            OpenApiParameter("price_max", float),
+            OpenApiParameter("in_stock", bool),
+            OpenApiParameter("rating_min", float),
+            OpenApiParameter("<attribute>", str, description="any product attribute, e.g. color=Black, size=M"),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        started = time.perf_counter()
+        params, filters, fusion = parse_search_params(request, request.query_params)
+        generation = active_generation_cached()
+        generation_id = generation.pk if generation else None
+        normalized = {
+            "q": " ".join(params["q"].lower().split()),
+            "filters": filters.as_dict(),
+            "page": params["page"],
+            "page_size": params["page_size"],
+            "explain": params["explain"],
+        }
+        cacheable = fusion is None
+        key = cache_key(normalized, generation_id) if cacheable else None
+        payload = cached_result(key) if cacheable else None
+        cache_hit = payload is not None
+        if payload is None:
+            query = SearchQuery(
+                text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion
+            )
+            try:
+                result = search_products(query, generation)
+            except NoActiveGeneration as exc:
+                return Response({"detail": str(exc), "status": 503}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            payload = result_payload(result, page=params["page"], page_size=params["page_size"],
+                                     explain=params["explain"])  # fmt: skip
+            if cacheable:
+                cache_result(key, payload, payload["_product_ids"])
+        if cacheable and normalized["q"]:
+            popularity_record(normalized)
+        return respond(request, "text", payload, started=started, cache_hit=cache_hit, query=params["q"],
+                       filters=filters, page=params["page"], generation_id=generation_id)  # fmt: skip
+
+
+class RequestTooLarge(Exception):
+    pass
+
+
+class ImageSearchApi(APIView):
+    """Search by photo: multipart ``image`` or JSON ``{"image": "<base64>"}``; optional ``q`` refines it."""
+
+    parser_classes = [MultiPartParser, JSONParser]
+    permission_classes = [AllowAny]  # a storefront search, even though it is a POST
+
+    @extend_schema(request=dict, responses={200: dict})
+    def post(self, request):
+        started = time.perf_counter()
+        try:
+            data = request.data
+        except ValidationError:
+            raise
+        except Exception as exc:  # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
+            if exc.__class__.__name__ == "RequestDataTooBig":
+                return _too_large()
+            raise
+        photo_bytes = self._photo_bytes(data)
+        if photo_bytes is None:
+            return _too_large()
+        fields = request.query_params.copy()
+        for key in data:
+            if key != "image":
+                fields[key] = data[key]
+        params, filters, fusion = parse_search_params(request, fields)
+        try:
+            image = open_checked(photo_bytes)
+        except PhotoError as exc:
+            raise ValidationError({"image": [str(exc)]}) from None
+        generation = active_generation_cached()
+        if generation is None:
+            return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
+        encoders, head = generation_models(generation)
+        image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
+        joint = head.project(image_vector[None, :], "image")[0]
+        if params["q"]:
+            joint = joint + PHOTO_TEXT_REFINE_WEIGHT * query_text_vectors(generation, params["q"])[1]
+            joint = joint / np.linalg.norm(joint)
+        query = SearchQuery(
+            text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion,
+            photo=PhotoQuery(image_vector=image_vector, joint_vector=joint),
+        )  # fmt: skip
+        result = search_products(query, generation)
+        payload = result_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])
+        return respond(request, "photo", payload, started=started, cache_hit=False, query=params["q"],
+                       filters=filters, page=params["page"], generation_id=generation.pk)  # fmt: skip
+
+    @staticmethod
+    def _photo_bytes(data) -> bytes | None:
+        """The photo's bytes; None when over the size limit (413)."""
+        limit = settings.SEARCH_PHOTO_MAX_BYTES
+        upload = data.get("image")
+        if upload is None or upload == "":
+            raise ValidationError({"image": ["a photo is required (multipart field or base64 in JSON)"]})
+        if hasattr(upload, "read"):
+            if upload.size > limit:
+                return None
+            return upload.read()
+        if not isinstance(upload, str):
+            raise ValidationError({"image": ["must be a file or a base64 string"]})
+        if len(upload) > limit * 4 // 3 + 8:
+            return None
+        try:
+            return base64.b64decode(upload.split(",", 1)[-1] if upload.startswith("data:") else upload, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValidationError({"image": ["not valid base64"]}) from None
+
+
+def _too_large() -> Response:
+    limit = settings.SEARCH_PHOTO_MAX_BYTES
+    return Response(
+        {"detail": f"photo larger than {limit // (1024 * 1024)} MB", "status": 413},
+        status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    )
+
+
+class EventInput(serializers.Serializer):
+    search_id = serializers.UUIDField()
+    type = serializers.ChoiceField(choices=["click", "add_to_cart"])
+    sku = serializers.CharField(max_length=64)
+    position = serializers.IntegerField(required=False, min_value=1, max_value=10_000, allow_null=True)
+
+
+class EventApi(APIView):
+    """A storefront event (click, add to cart) on a search result, for click-through analytics. Anonymous
+    storefronts send these, like an analytics beacon; they are validated and throttled."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=EventInput, responses={201: dict})
+    def post(self, request):
+        serializer = EventInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = search_event_record(
+            search_id=serializer.validated_data["search_id"],
+            type=serializer.validated_data["type"],
+            sku=serializer.validated_data["sku"],
+            position=serializer.validated_data.get("position"),
+        )
+        return Response({"id": event.pk, "status": 201}, status=status.HTTP_201_CREATED)

@@ -1,0 +1,154 @@
+"""The search result cache and query popularity, in Redis.
+
+- A result is cached under a key made of the normalised request (query, filters, page, page size, explain) and
+  the active generation, so activating a generation changes every key at once.
+- Each cached result is listed under the products it contains; a product change deletes those results right
+  after the change commits (``search_cache_invalidate_products``).
+- Popularity is a sorted set whose increments grow exponentially with time (a half-life), which is the same as
+  decaying every older count; the daily task rescales it and trims the tail.
+- Redis being down never fails a search: every call here degrades to "no cache" and logs (at most every 30 s).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+
+import redis
+from django.conf import settings
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "search:v1"
+POPULAR_KEY = f"{PREFIX}:popular"
+POPULAR_EPOCH_KEY = f"{PREFIX}:popular-epoch"
+POPULAR_KEEP = 10_000  # members kept in the popularity set
+# A Redis that does not answer within this costs a search at most this long.
+REDIS_TIMEOUT_SECONDS = 0.25
+WARNING_INTERVAL_SECONDS = 30
+
+_client: redis.Redis | None = None
+_client_url: str | None = None
+_last_warning = 0.0
+_lock = threading.Lock()
+
+
+def client() -> redis.Redis:
+    global _client, _client_url
+    with _lock:
+        if _client is None or _client_url != settings.REDIS_URL:
+            _client = redis.Redis.from_url(
+                settings.REDIS_URL,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                decode_responses=True,
+            )
+            _client_url = settings.REDIS_URL
+        return _client
+
+
+def _warn(action: str, exc: Exception) -> None:
+    global _last_warning
+    now = time.monotonic()
+    if now - _last_warning > WARNING_INTERVAL_SECONDS:
+        _last_warning = now
+        logger.warning("search cache unavailable (%s: %s); answering uncached", action, exc)
+
+
+def cache_key(request: dict, generation_id: int | None) -> str:
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{PREFIX}:result:{generation_id or 0}:{hashlib.sha1(canonical.encode()).hexdigest()}"
+
+
+def cached_result(key: str) -> dict | None:
+    try:
+        raw = client().get(key)
+    except redis.RedisError as exc:
+        _warn("read", exc)
+        return None
+    return json.loads(raw) if raw else None
+
+
+def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
+    ttl = settings.SEARCH_CACHE_SECONDS
+    try:
+        pipe = client().pipeline(transaction=False)
+        pipe.set(key, json.dumps(payload, separators=(",", ":")), ex=ttl)
+        for product_id in set(product_ids):
+            pipe.sadd(f"{PREFIX}:product:{product_id}", key)
+            pipe.expire(f"{PREFIX}:product:{product_id}", ttl)
+        pipe.execute()
+    except redis.RedisError as exc:
+        _warn("write", exc)
+
+
+def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
+    """Delete every cached result that contains one of these products; returns how many were deleted."""
+    if not product_ids:
+        return 0
+    sets = [f"{PREFIX}:product:{product_id}" for product_id in set(product_ids)]
+    try:
+        redis_client = client()
+        keys = redis_client.sunion(sets)
+        if keys:
+            redis_client.delete(*keys)
+        redis_client.delete(*sets)
+        return len(keys)
+    except redis.RedisError as exc:
+        _warn("invalidate", exc)
+        return 0
+
+
+# --- popularity -----------------------------------------------------------------------------------------------
+
+
+def _half_life_seconds() -> float:
+    return settings.SEARCH_POPULARITY_HALF_LIFE_HOURS * 3600
+
+
+def popularity_record(request: dict) -> None:
+    """Count one search of ``request`` (a normalised text search request)."""
+    member = json.dumps(request, sort_keys=True, separators=(",", ":"))
+    try:
+        redis_client = client()
+        epoch = float(redis_client.get(POPULAR_EPOCH_KEY) or 0) or _popularity_epoch_init(redis_client)
+        redis_client.zincrby(POPULAR_KEY, 2 ** ((time.time() - epoch) / _half_life_seconds()), member)
+    except redis.RedisError as exc:
+        _warn("popularity", exc)
+
+
+def _popularity_epoch_init(redis_client: redis.Redis) -> float:
+    now = time.time()
+    redis_client.set(POPULAR_EPOCH_KEY, now, nx=True)
+    return float(redis_client.get(POPULAR_EPOCH_KEY))
+
+
+def popular_requests(limit: int) -> list[tuple[dict, float]]:
+    """The most popular requests with their (decayed) counts, most popular first."""
+    try:
+        redis_client = client()
+        rows = redis_client.zrevrange(POPULAR_KEY, 0, limit - 1, withscores=True)
+        epoch = float(redis_client.get(POPULAR_EPOCH_KEY) or time.time())
+    except redis.RedisError as exc:
+        _warn("popularity", exc)
+        return []
+    scale = 2 ** ((time.time() - epoch) / _half_life_seconds())
+    return [(json.loads(member), score / scale) for member, score in rows]
+
+
+def popularity_rescale() -> None:
+    """Move the epoch to now (dividing every score accordingly) and keep the top ``POPULAR_KEEP`` members."""
+    try:
+        redis_client = client()
+        epoch = float(redis_client.get(POPULAR_EPOCH_KEY) or 0)
+        if epoch:
+            now = time.time()
+            factor = 2 ** (-(now - epoch) / _half_life_seconds())
+            redis_client.zunionstore(POPULAR_KEY, {POPULAR_KEY: factor})
+            redis_client.set(POPULAR_EPOCH_KEY, now)
+        redis_client.zremrangebyrank(POPULAR_KEY, 0, -POPULAR_KEEP - 1)
+    except redis.RedisError as exc:
+        _warn("popularity", exc)

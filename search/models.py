@@ -1,0 +1,70 @@
+"""Search data: the full-text document of each product, and the search log with storefront events."""
+
+import uuid
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.utils import timezone
+
+from catalog.models import Product
+
+
+class SearchDocument(models.Model):
+    """Weighted full-text document of a product (A: name; B: categories, brand; C: attributes; D: description
+    and reviews), kept up to date by ``search.documents.search_documents_update`` whenever the product changes."""
+
+    product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
+    document = SearchVectorField()
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="search_document_gin")]
+
+    def __str__(self) -> str:
+        return f"search document of {self.product_id}"
+
+
+class SearchLog(models.Model):
+    """One storefront search: what was asked, what came back, how fast. Its id goes back to the storefront,
+    which reports clicks and add-to-carts against it (``SearchEvent``)."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text"
+        PHOTO = "photo"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    query = models.CharField(max_length=256, blank=True)
+    normalized_query = models.CharField(max_length=256, blank=True, db_index=True)
+    filters = models.JSONField(default=dict, blank=True)
+    page = models.PositiveIntegerField(default=1)
+    result_count = models.PositiveIntegerField()
+    latency_ms = models.FloatField()
+    cache_hit = models.BooleanField(default=False)
+    generation_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)  # the time of the search, not of the write
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.query!r} ({self.result_count})"
+
+
+class SearchEvent(models.Model):
+    class Type(models.TextChoices):
+        CLICK = "click"
+        ADD_TO_CART = "add_to_cart"
+
+    # No database constraint: search logs arrive in batches (search.services), an event may come first.
+    search = models.ForeignKey(SearchLog, on_delete=models.DO_NOTHING, db_constraint=False, related_name="events")
+    type = models.CharField(max_length=16, choices=Type.choices)
+    sku = models.CharField(max_length=64)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["search", "type"], name="search_event_search_type")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.sku}"

@@ -1,0 +1,65 @@
+"""Where hybrid ranking is decided: the ranked lists of the signals become one list.
+
+Signals (each a list of (product id, raw score), best first):
+
+- ``fulltext``: PostgreSQL full-text rank of the weighted document (name > categories, brand > attributes >
+  description, reviews), typo-corrected query terms included;
+- ``text_vector``: cosine of the query and the product document in the text encoder's space;
+- ``cross_modal``: cosine of the query (through the alignment head) and the product's photos in the joint space,
+  so "red running jacket" finds products whose photos look like one;
+- ``fused``: cosine of the query and the product's fused (image + text) vector in the joint space;
+- ``image``: for photo queries, the best cosine between the photo and the product's photos (image space).
+
+Fusion is explicit: ``rrf`` (reciprocal rank fusion: sum of weight / (k + rank)) or ``weighted`` (sum of
+weight * score, each signal's scores min-max calibrated to 0..1 over its list). Weights and k come from the
+settings and can be overridden per request (the admin playground does).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+SIGNALS = ("fulltext", "text_vector", "cross_modal", "fused", "image")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    method: str = "rrf"
+    weights: Mapping[str, float] = field(default_factory=dict)
+    rrf_k: int = 60
+
+    @classmethod
+    def from_settings(cls, overrides: Mapping[str, float] | None = None, method: str | None = None) -> FusionConfig:
+        from django.conf import settings
+
+        weights = {**settings.SEARCH_SIGNAL_WEIGHTS, **(overrides or {})}
+        return cls(method=method or settings.SEARCH_FUSION, weights=weights, rrf_k=settings.SEARCH_RRF_K)
+
+
+@dataclass
+class Ranked:
+    product_id: int
+    score: float
+    signals: dict[str, tuple[int, float]]  # signal -> (rank from 1, raw score)
+
+
+def fuse(signals: Mapping[str, Sequence[tuple[int, float]]], config: FusionConfig) -> list[Ranked]:
+    """One ranking from several; ties are broken by product id so that the order is stable."""
+    if config.method not in ("rrf", "weighted"):
+        raise ValueError(f"unknown fusion method {config.method!r}: use rrf or weighted")
+    fused: dict[int, Ranked] = {}
+    for name, hits in signals.items():
+        weight = config.weights.get(name, 0.0)
+        if not hits:
+            continue
+        scores = [score for _, score in hits]
+        low, high = min(scores), max(scores)
+        for rank, (product_id, score) in enumerate(hits, start=1):
+            entry = fused.setdefault(product_id, Ranked(product_id, 0.0, {}))
+            entry.signals[name] = (rank, score)
+            if config.method == "rrf":
+                entry.score += weight / (config.rrf_k + rank)
+            else:
+                entry.score += weight * ((score - low) / (high - low) if high > low else 1.0)
+    return sorted(fused.values(), key=lambda r: (-r.score, r.product_id))

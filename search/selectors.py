@@ -1,0 +1,294 @@
+"""Search reads: candidates from every signal in one statement, facets over the whole matching set, the page.
+
+A text search costs three round trips to PostgreSQL (candidates, facets, page), a browse two, whatever the
+catalog size; the query vectors are computed once per request (and remembered for repeated queries).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.db import connection
+
+from catalog.models import ProductImage
+from embeddings.indexes import vector_expression
+from embeddings.models import EmbeddingGeneration
+from embeddings.selectors import active_generation
+from embeddings.services.embedding import generation_models
+
+from .documents import TS_CONFIG
+from .filters import Filters, filters_sql
+from .ranking import FusionConfig, Ranked, fuse
+from .spelling import current_vocabulary
+
+PRICE_BUCKETS = [(0, 25), (25, 50), (50, 100), (100, 200), (200, None)]
+RATING_BUCKETS = [4, 3, 2, 1]
+# How strongly the optional text of a photo search pulls the photo's joint vector ("like this, but in blue").
+PHOTO_TEXT_REFINE_WEIGHT = 0.6
+
+
+@dataclass
+class PhotoQuery:
+    image_vector: np.ndarray  # image encoder space
+    joint_vector: np.ndarray  # joint space (photo, refined by the text if any)
+
+
+@dataclass
+class SearchQuery:
+    text: str = ""
+    filters: Filters = field(default_factory=Filters)
+    page: int = 1
+    page_size: int = 20
+    fusion: FusionConfig | None = None
+    photo: PhotoQuery | None = None
+
+
+@dataclass
+class SearchResult:
+    total: int
+    ranking: list[Ranked]  # the page, best first
+    facets: dict[str, list[dict]]
+    products: list[dict]  # the page's products, same order as ranking
+    corrected_query: str = ""
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(f"{x:.6g}" for x in np.asarray(vector, dtype=np.float32)) + "]"
+
+
+@functools.lru_cache(maxsize=2048)
+def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(text encoder vector, joint-space vector) of a query; repeated queries are not encoded again."""
+    encoders, head = generation_models(generation)
+    text_vector = encoders.text.encode_texts([text])[0]
+    return text_vector, head.project(text_vector[None, :], "text")[0]
+
+
+_generation_cache: tuple[float, EmbeddingGeneration | None] = (0.0, None)
+# Search reads the active generation at most this often (activation shows within this many seconds).
+ACTIVE_GENERATION_TTL_SECONDS = 2.0
+
+
+def active_generation_cached() -> EmbeddingGeneration | None:
+    global _generation_cache
+    now = time.monotonic()
+    if now - _generation_cache[0] > ACTIVE_GENERATION_TTL_SECONDS:
+        _generation_cache = (now, active_generation())
+    return _generation_cache[1]
+
+
+_attribute_names: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def attribute_names() -> frozenset[str]:
+    """Attribute names that exist in the catalog (any of them can be a filter); refreshed every minute."""
+    global _attribute_names
+    now = time.monotonic()
+    if now - _attribute_names[0] > 60:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT DISTINCT jsonb_object_keys(attributes) FROM catalog_product UNION "
+                "SELECT DISTINCT jsonb_object_keys(attributes) FROM catalog_variant"
+            )
+            _attribute_names = (now, frozenset(row[0] for row in cursor.fetchall()))
+    return _attribute_names[1]
+
+
+def _vector_subquery(generation: EmbeddingGeneration, signal: str, column: str, where: str) -> tuple[str, str]:
+    expression, dim = vector_expression(generation, column)
+    sql = (
+        f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
+        f"FROM embeddings_productembedding e JOIN catalog_product p ON p.id = e.product_id "
+        f"WHERE e.generation_id = %s AND {expression} IS NOT NULL AND {where} "
+        f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
+    )
+    return sql, dim
+
+
+def _photo_subquery(generation: EmbeddingGeneration, where: str) -> str:
+    expression, dim = vector_expression(generation, "photo")
+    return (
+        "(SELECT 'image' AS signal, product_id, max(score) AS score FROM ("
+        f"SELECT ie.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
+        f"FROM embeddings_imageembedding ie JOIN catalog_product p ON p.id = ie.product_id "
+        f"WHERE ie.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s"
+        ") photos GROUP BY product_id)"
+    )
+
+
+def tsquery_sql(alternatives: list[list[str]]) -> tuple[str, list[str]]:
+    """OR of every token's alternatives (the word and its typo corrections), each through the stemmer."""
+    parts, params = [], []
+    for words in alternatives:
+        for word in words:
+            parts.append(f"plainto_tsquery('{TS_CONFIG}', %s)")
+            params.append(word)
+    return (" || ".join(parts) or f"plainto_tsquery('{TS_CONFIG}', '')"), params
+
+
+def candidates(
+    generation: EmbeddingGeneration, query: SearchQuery, alternatives: list[list[str]], text: str
+) -> dict[str, list[tuple[int, float]]]:
+    """Every signal's candidates under the filters, in one statement (one round trip)."""
+    where, where_params = filters_sql(query.filters)
+    n = settings.SEARCH_VECTOR_CANDIDATES
+    parts, params = [], []
+    if text:
+        tsquery, ts_params = tsquery_sql(alternatives)
+        parts.append(
+            f"(SELECT 'fulltext' AS signal, d.product_id, ts_rank(d.document, q.query) AS score "
+            f"FROM search_searchdocument d JOIN catalog_product p ON p.id = d.product_id, "
+            f"(SELECT {tsquery} AS query) q WHERE d.document @@ q.query AND {where} ORDER BY score DESC, "
+            f"d.product_id LIMIT %s)"
+        )
+        params += ts_params + where_params + [settings.SEARCH_FULLTEXT_CANDIDATES]
+        text_vector, joint_text = query_text_vectors(generation, text)
+        sql, _ = _vector_subquery(generation, "text_vector", "text_vector", where)
+        parts.append(sql)
+        params += [_literal(text_vector), generation.pk, *where_params, _literal(text_vector), n]
+    joint = None
+    if query.photo is not None:
+        joint = query.photo.joint_vector
+        parts.append(_photo_subquery(generation, where))
+        literal = _literal(query.photo.image_vector)
+        params += [literal, generation.pk, *where_params, literal, n * 3]
+    elif text:
+        joint = joint_text
+    if joint is not None:
+        for signal, column in (("cross_modal", "aligned_image"), ("fused", "fused")):
+            sql, _ = _vector_subquery(generation, signal, column, where)
+            parts.append(sql)
+            params += [_literal(joint), generation.pk, *where_params, _literal(joint), n]
+    lists: dict[str, list[tuple[int, float]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for signal, product_id, score in cursor.fetchall():
+            lists.setdefault(signal, []).append((product_id, float(score)))
+    for hits in lists.values():
+        hits.sort(key=lambda hit: (-hit[1], hit[0]))  # relaxed-order index scans return nearly sorted rows
+    return lists
+
+
+def facets(product_ids: list[int] | None, filters: Filters) -> dict[str, list[dict]]:
+    """Exact facet counts over the matching set: ``product_ids`` (a search) or everything under ``filters``."""
+    if product_ids is None:
+        where, params = filters_sql(filters)
+    else:
+        where, params = "p.id = ANY(%s)", [product_ids]
+    base = f"SELECT p.* FROM catalog_product p WHERE {where}"
+    price_cases = " ".join(
+        f"WHEN p.price >= {low}" + (f" AND p.price < {high}" if high else "") + f" THEN '{low}-{high or ''}'"
+        for low, high in PRICE_BUCKETS
+    )
+    values = (
+        "jsonb_array_elements_text(CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN p.attributes -> '{0}' "
+        "WHEN 'string' THEN jsonb_build_array(p.attributes -> '{0}') ELSE '[]'::jsonb END)"
+    )
+    sql = f"""
+        WITH p AS MATERIALIZED ({base})
+        SELECT 'category', c.path, count(DISTINCT p.id) FROM p JOIN catalog_productcategory pc ON pc.product_id = p.id
+            JOIN catalog_category c ON c.id = pc.category_id GROUP BY c.path
+        UNION ALL SELECT 'brand', p.brand, count(*) FROM p WHERE p.brand <> '' GROUP BY p.brand
+        UNION ALL SELECT 'color', v, count(DISTINCT p.id) FROM p, {values.format("color")} v GROUP BY v
+        UNION ALL SELECT 'size', v, count(DISTINCT p.id) FROM p, {values.format("size")} v GROUP BY v
+        UNION ALL SELECT 'price', CASE {price_cases} END AS bucket, count(*) FROM p WHERE p.price IS NOT NULL
+            GROUP BY bucket
+        UNION ALL SELECT 'rating', r::text, count(*) FROM p, unnest(%s::int[]) r WHERE p.rating_average >= r
+            GROUP BY r
+    """
+    result: dict[str, list[dict]] = {name: [] for name in ("category", "brand", "color", "size", "price", "rating")}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [RATING_BUCKETS])
+        for facet, value, count in cursor.fetchall():
+            result[facet].append({"value": value, "count": count})
+    for name, rows in result.items():
+        if name == "price":
+            order = [f"{low}-{high or ''}" for low, high in PRICE_BUCKETS]
+            rows.sort(key=lambda row: order.index(row["value"]))
+        elif name == "rating":
+            rows.sort(key=lambda row: -int(row["value"]))
+        else:
+            rows.sort(key=lambda row: (-row["count"], row["value"]))
+    return result
+
+
+def products_for_page(product_ids: list[int]) -> list[dict]:
+    """The page's products, in the given order, with main photo and rating summary (one query)."""
+    if not product_ids:
+        return []
+    sql = """
+        SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
+               (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id AND i.error = '' AND i.file <> ''
+                ORDER BY i.position LIMIT 1) AS photo,
+               (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) AS category
+        FROM catalog_product p WHERE p.id = ANY(%s)
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [product_ids])
+        columns = [column.name for column in cursor.description]
+        rows = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+    storage = ProductImage._meta.get_field("file").storage
+    result = []
+    for product_id in product_ids:
+        row = rows.get(product_id)
+        if row is None:  # deleted since the candidates were read
+            continue
+        row["photo_url"] = storage.url(row.pop("photo")) if row["photo"] else None
+        result.append(row)
+    return result
+
+
+def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) -> SearchResult:
+    """Text search, photo search (optionally refined by text) or, with neither, browsing under the filters."""
+    text = query.text.strip()
+    offset = (query.page - 1) * query.page_size
+    if not text and query.photo is None:
+        return _browse(query, offset)
+    if generation is None:
+        raise NoActiveGeneration("no embedding generation is active yet: run `manage.py reindex`")
+    corrected = current_vocabulary().correct_query(text) if text else None
+    alternatives = corrected.alternatives if corrected else []
+    vector_text = corrected.corrected if corrected else ""
+    lists = candidates(generation, query, alternatives, vector_text)
+    ranking = fuse(lists, query.fusion or FusionConfig.from_settings())
+    page = ranking[offset : offset + query.page_size]
+    return SearchResult(
+        total=len(ranking),
+        ranking=page,
+        facets=facets([r.product_id for r in ranking], query.filters),
+        products=products_for_page([r.product_id for r in page]),
+        corrected_query=vector_text if corrected and corrected.changed else "",
+    )
+
+
+def _browse(query: SearchQuery, offset: int) -> SearchResult:
+    where, params = filters_sql(query.filters)
+    sql = (
+        f"SELECT p.id, count(*) OVER () FROM catalog_product p WHERE {where} "
+        "ORDER BY p.in_stock DESC, p.rating_count DESC, p.name, p.id LIMIT %s OFFSET %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + [query.page_size, offset])
+        rows = cursor.fetchall()
+    total = rows[0][1] if rows else _count(where, params)
+    ids = [row[0] for row in rows]
+    return SearchResult(
+        total=total,
+        ranking=[Ranked(product_id, 0.0, {}) for product_id in ids],
+        facets=facets(None, query.filters),
+        products=products_for_page(ids),
+    )
+
+
+def _count(where: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM catalog_product p WHERE {where}", params)
+        return cursor.fetchone()[0]
+
+
+class NoActiveGeneration(RuntimeError):
+    pass
