@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_search.settings")
 os.environ.setdefault("DJANGO_ENV", "local")
+# Benchmarks keep their cache keys apart from a running demo and from each other.
+os.environ.setdefault("CACHE_KEY_PREFIX", f"bench-{os.getpid()}")
 
 
 def django_setup() -> None:

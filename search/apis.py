@@ -78,6 +78,9 @@ def parse_search_params(request, data) -> tuple[dict, Filters, FusionConfig | No
     """Validated parameters, the filters (attribute filters included) and the staff's fusion override."""
     known_attributes = attribute_names()
     unknown = [key for key in data if key not in FIXED_PARAMS and key not in known_attributes]
+    if unknown:  # perhaps an attribute that appeared since the names were read
+        known_attributes = attribute_names(refresh=True)
+        unknown = [key for key in data if key not in FIXED_PARAMS and key not in known_attributes]
     if unknown:
         raise ValidationError({key: [f"unknown filter {key!r}"] for key in unknown})
     single = {key: data.get(key) for key in data if key in FIXED_PARAMS}
@@ -202,7 +205,7 @@ class SearchApi(APIView):
             "explain": params["explain"],
         }
         cacheable = fusion is None
-        key = cache_key(normalized, generation_id) if cacheable else None
+        key = cache_key(normalized, generation_id)
         payload = cached_result(key) if cacheable else None
         cache_hit = payload is not None
         if payload is None:

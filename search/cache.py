@@ -22,9 +22,13 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-PREFIX = "search:v1"
-POPULAR_KEY = f"{PREFIX}:popular"
-POPULAR_EPOCH_KEY = f"{PREFIX}:popular-epoch"
+
+def redis_key(*parts: object) -> str:
+    """``<CACHE_KEY_PREFIX>:search:v1:<parts>``: sites sharing one Redis keep apart by their cache key prefix."""
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    return ":".join(str(part) for part in (prefix, "search:v1", *parts))
+
+
 POPULAR_KEEP = 10_000  # members kept in the popularity set
 # A Redis that does not answer within this costs a search at most this long.
 REDIS_TIMEOUT_SECONDS = 0.25
@@ -59,8 +63,14 @@ def _warn(action: str, exc: Exception) -> None:
 
 
 def cache_key(request: dict, generation_id: int | None) -> str:
+    """Key of a normalised search request's result: the request, the generation and the ranking settings (so a
+    deployment that changes them never serves results ranked the old way)."""
+    from .ranking import FusionConfig
+
+    ranking = FusionConfig.from_settings()
+    request = {**request, "ranking": [ranking.method, ranking.weights, ranking.rrf_k]}
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
-    return f"{PREFIX}:result:{generation_id or 0}:{hashlib.sha1(canonical.encode()).hexdigest()}"
+    return redis_key("result", generation_id or 0, hashlib.sha1(canonical.encode()).hexdigest())
 
 
 def cached_result(key: str) -> dict | None:
@@ -78,8 +88,8 @@ def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
         pipe = client().pipeline(transaction=False)
         pipe.set(key, json.dumps(payload, separators=(",", ":")), ex=ttl)
         for product_id in set(product_ids):
-            pipe.sadd(f"{PREFIX}:product:{product_id}", key)
-            pipe.expire(f"{PREFIX}:product:{product_id}", ttl)
+            pipe.sadd(redis_key("product", product_id), key)
+            pipe.expire(redis_key("product", product_id), ttl)
         pipe.execute()
     except redis.RedisError as exc:
         _warn("write", exc)
@@ -89,7 +99,7 @@ def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
     """Delete every cached result that contains one of these products; returns how many were deleted."""
     if not product_ids:
         return 0
-    sets = [f"{PREFIX}:product:{product_id}" for product_id in set(product_ids)]
+    sets = [redis_key("product", product_id) for product_id in set(product_ids)]
     try:
         redis_client = client()
         keys = redis_client.sunion(sets)
@@ -114,24 +124,24 @@ def popularity_record(request: dict) -> None:
     member = json.dumps(request, sort_keys=True, separators=(",", ":"))
     try:
         redis_client = client()
-        epoch = float(redis_client.get(POPULAR_EPOCH_KEY) or 0) or _popularity_epoch_init(redis_client)
-        redis_client.zincrby(POPULAR_KEY, 2 ** ((time.time() - epoch) / _half_life_seconds()), member)
+        epoch = float(redis_client.get(redis_key("popular-epoch")) or 0) or _popularity_epoch_init(redis_client)
+        redis_client.zincrby(redis_key("popular"), 2 ** ((time.time() - epoch) / _half_life_seconds()), member)
     except redis.RedisError as exc:
         _warn("popularity", exc)
 
 
 def _popularity_epoch_init(redis_client: redis.Redis) -> float:
     now = time.time()
-    redis_client.set(POPULAR_EPOCH_KEY, now, nx=True)
-    return float(redis_client.get(POPULAR_EPOCH_KEY))
+    redis_client.set(redis_key("popular-epoch"), now, nx=True)
+    return float(redis_client.get(redis_key("popular-epoch")))
 
 
 def popular_requests(limit: int) -> list[tuple[dict, float]]:
     """The most popular requests with their (decayed) counts, most popular first."""
     try:
         redis_client = client()
-        rows = redis_client.zrevrange(POPULAR_KEY, 0, limit - 1, withscores=True)
-        epoch = float(redis_client.get(POPULAR_EPOCH_KEY) or time.time())
+        rows = redis_client.zrevrange(redis_key("popular"), 0, limit - 1, withscores=True)
+        epoch = float(redis_client.get(redis_key("popular-epoch")) or time.time())
     except redis.RedisError as exc:
         _warn("popularity", exc)
         return []
@@ -143,12 +153,12 @@ def popularity_rescale() -> None:
     """Move the epoch to now (dividing every score accordingly) and keep the top ``POPULAR_KEEP`` members."""
     try:
         redis_client = client()
-        epoch = float(redis_client.get(POPULAR_EPOCH_KEY) or 0)
+        epoch = float(redis_client.get(redis_key("popular-epoch")) or 0)
         if epoch:
             now = time.time()
             factor = 2 ** (-(now - epoch) / _half_life_seconds())
-            redis_client.zunionstore(POPULAR_KEY, {POPULAR_KEY: factor})
-            redis_client.set(POPULAR_EPOCH_KEY, now)
-        redis_client.zremrangebyrank(POPULAR_KEY, 0, -POPULAR_KEEP - 1)
+            redis_client.zunionstore(redis_key("popular"), {redis_key("popular"): factor})
+            redis_client.set(redis_key("popular-epoch"), now)
+        redis_client.zremrangebyrank(redis_key("popular"), 0, -POPULAR_KEEP - 1)
     except redis.RedisError as exc:
         _warn("popularity", exc)

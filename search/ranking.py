@@ -11,8 +11,10 @@ Signals (each a list of (product id, raw score), best first):
 - ``image``: for photo queries, the best cosine between the photo and the product's photos (image space).
 
 Fusion is explicit: ``rrf`` (reciprocal rank fusion: sum of weight / (k + rank)) or ``weighted`` (sum of
-weight * score, each signal's scores min-max calibrated to 0..1 over its list). Weights and k come from the
-settings and can be overridden per request (the admin playground does).
+weight * calibrated score). Calibration puts every signal on 0..1: full-text ranks relative to the best match
+(every match counts, a non-match is 0); cosines min-max over the signal's candidates (the candidates are the
+nearest of the whole filtered catalog, so everything else sits below the last one, at 0). Weights and k come
+from the settings and can be overridden per request (the admin playground does).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def fuse(signals: Mapping[str, Sequence[tuple[int, float]]], config: FusionConfi
         if not hits:
             continue
         scores = [score for _, score in hits]
-        low, high = min(scores), max(scores)
+        low, high = (0.0 if name == "fulltext" else min(scores)), max(scores)
         for rank, (product_id, score) in enumerate(hits, start=1):
             entry = fused.setdefault(product_id, Ranked(product_id, 0.0, {}))
             entry.signals[name] = (rank, score)

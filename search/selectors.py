@@ -82,13 +82,15 @@ def active_generation_cached() -> EmbeddingGeneration | None:
 
 
 _attribute_names: tuple[float, frozenset[str]] = (0.0, frozenset())
+# Attribute names are re-read at most this often, and at once when a request names one not seen yet.
+ATTRIBUTE_NAMES_TTL_SECONDS = 60
 
 
-def attribute_names() -> frozenset[str]:
-    """Attribute names that exist in the catalog (any of them can be a filter); refreshed every minute."""
+def attribute_names(*, refresh: bool = False) -> frozenset[str]:
+    """Attribute names that exist in the catalog (any of them can be a filter)."""
     global _attribute_names
     now = time.monotonic()
-    if now - _attribute_names[0] > 60:
+    if refresh or now - _attribute_names[0] > ATTRIBUTE_NAMES_TTL_SECONDS:
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT DISTINCT jsonb_object_keys(attributes) FROM catalog_product UNION "
@@ -96,6 +98,13 @@ def attribute_names() -> frozenset[str]:
             )
             _attribute_names = (now, frozenset(row[0] for row in cursor.fetchall()))
     return _attribute_names[1]
+
+
+def process_caches_clear() -> None:
+    """Forget the active generation and attribute names cached in this process (after an activation)."""
+    global _generation_cache, _attribute_names
+    _generation_cache = (0.0, None)
+    _attribute_names = (0.0, frozenset())
 
 
 def _vector_subquery(generation: EmbeddingGeneration, signal: str, column: str, where: str) -> tuple[str, str]:
@@ -190,8 +199,10 @@ def facets(product_ids: list[int] | None, filters: Filters) -> dict[str, list[di
     )
     sql = f"""
         WITH p AS MATERIALIZED ({base})
-        SELECT 'category', c.path, count(DISTINCT p.id) FROM p JOIN catalog_productcategory pc ON pc.product_id = p.id
-            JOIN catalog_category c ON c.id = pc.category_id GROUP BY c.path
+        SELECT 'category', array_to_string((string_to_array(c.path, '/'))[1:n], '/') AS node, count(DISTINCT p.id)
+            FROM p JOIN catalog_productcategory pc ON pc.product_id = p.id
+            JOIN catalog_category c ON c.id = pc.category_id,
+            generate_series(1, c.depth + 1) n GROUP BY node
         UNION ALL SELECT 'brand', p.brand, count(*) FROM p WHERE p.brand <> '' GROUP BY p.brand
         UNION ALL SELECT 'color', v, count(DISTINCT p.id) FROM p, {values.format("color")} v GROUP BY v
         UNION ALL SELECT 'size', v, count(DISTINCT p.id) FROM p, {values.format("size")} v GROUP BY v

@@ -9,12 +9,11 @@ import uuid
 import redis
 from django.utils.dateparse import parse_datetime
 
-from .cache import PREFIX, client
+from .cache import client, redis_key
 from .models import SearchEvent, SearchLog
 
 logger = logging.getLogger(__name__)
 
-LOG_BUFFER_KEY = f"{PREFIX}:log-buffer"
 # Rows written per flush; the beat task flushes every few seconds, so the buffer stays far below this.
 LOG_FLUSH_BATCH = 5000
 
@@ -23,7 +22,7 @@ def search_log_record(entry: dict) -> None:
     """Queue one search log row (a dict of SearchLog fields, ``id`` and ``created_at`` included). Searches never
     wait for the database to write their log; without Redis the row is written directly."""
     try:
-        client().rpush(LOG_BUFFER_KEY, json.dumps(entry, default=str))
+        client().rpush(redis_key("log-buffer"), json.dumps(entry, default=str))
     except redis.RedisError:
         search_logs_write([entry])
 
@@ -31,7 +30,7 @@ def search_log_record(entry: dict) -> None:
 def search_logs_flush() -> int:
     """Write the buffered search logs; returns how many."""
     try:
-        raw = client().lpop(LOG_BUFFER_KEY, LOG_FLUSH_BATCH) or []
+        raw = client().lpop(redis_key("log-buffer"), LOG_FLUSH_BATCH) or []
     except redis.RedisError as exc:
         logger.warning("search log buffer unavailable: %s", exc)
         return 0

@@ -148,3 +148,60 @@ def live_worker(session_worker, settings) -> Worker:
     photo storage. Tests that use it must commit their data (``@pytest.mark.django_db(transaction=True)``)."""
     settings.MEDIA_ROOT = str(session_worker.media)
     return session_worker
+
+
+# --- small catalogs with a generation (tiny deterministic encoders from the test settings) --------------------
+
+COLOURS = {"Red": (220, 20, 20), "Blue": (20, 40, 220), "Green": (20, 180, 40), "Yellow": (240, 220, 20)}
+KINDS = ["Jacket", "Hoodie", "Tent", "Bottle"]
+
+
+def write_small_catalog(catalog_dir, *, photos_per_product: int = 2):
+    """16 products: every colour of every kind, photos in the product's colour (shaded per photo)."""
+    for kind in KINDS:
+        for colour, rgb in COLOURS.items():
+            sku = f"{kind[:3].upper()}-{colour[:3].upper()}"
+            images = []
+            for n in range(photos_per_product):
+                shade = tuple(max(0, c - 25 * n) for c in rgb)
+                images.append(catalog_dir.add_photo(f"{sku}-{n}.jpg", jpeg_bytes(size=(48, 64), color=shade)))
+            catalog_dir.add_product(
+                sku=sku,
+                name=f"{colour} {kind.lower()}",
+                categories=[f"Outdoor/{kind}s"],
+                attributes={"color": colour},
+                description=f"A {colour.lower()} {kind.lower()} for the outdoors.",
+                images=images,
+            )
+    return catalog_dir.write()
+
+
+def build_generation(**options):
+    from embeddings.models import Job
+    from embeddings.services.operations import job_run, job_start
+
+    job = job_start(kind=Job.Kind.BUILD, options=options, run_async=False)
+    job_run(job=job)
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE, job.error
+    return job.generation
+
+
+@pytest.fixture(autouse=True)
+def clean_search_cache():
+    """Search results, popularity and the log buffer start empty in every test (keys of this test Redis DB)."""
+    from search.cache import client, redis_key
+    from search.selectors import process_caches_clear
+    from search.spelling import vocabulary_invalidate
+
+    process_caches_clear()
+    vocabulary_invalidate()  # each test has its own catalog
+    try:
+        redis_client = client()
+        keys = list(redis_client.scan_iter(redis_key("*"), count=1000))
+        keys += list(redis_client.scan_iter("*throttle*", count=1000))
+        if keys:
+            redis_client.delete(*keys)
+    except Exception:  # noqa: BLE001 - tests that need Redis fail on their own
+        pass
+    yield

@@ -24,41 +24,9 @@ from embeddings.services.generations import (
     generation_rollback,
     generations_collect,
 )
-from embeddings.services.operations import job_run, job_start
+from embeddings.services.operations import job_run
 
-from .conftest import jpeg_bytes, spawn_worker
-
-COLOURS = {"Red": (220, 20, 20), "Blue": (20, 40, 220), "Green": (20, 180, 40), "Yellow": (240, 220, 20)}
-KINDS = ["Jacket", "Hoodie", "Tent", "Bottle"]
-
-
-def write_small_catalog(catalog_dir, *, photos_per_product: int = 2):
-    """16 products: every colour of every kind, photos in the product's colour (shaded per photo)."""
-    for kind in KINDS:
-        for colour, rgb in COLOURS.items():
-            sku = f"{kind[:3].upper()}-{colour[:3].upper()}"
-            images = []
-            for n in range(photos_per_product):
-                shade = tuple(max(0, c - 25 * n) for c in rgb)
-                images.append(catalog_dir.add_photo(f"{sku}-{n}.jpg", jpeg_bytes(size=(48, 64), color=shade)))
-            catalog_dir.add_product(
-                sku=sku,
-                name=f"{colour} {kind.lower()}",
-                categories=[f"Outdoor/{kind}s"],
-                attributes={"color": colour},
-                description=f"A {colour.lower()} {kind.lower()} for the outdoors.",
-                images=images,
-            )
-    return catalog_dir.write()
-
-
-def build_generation(**options) -> EmbeddingGeneration:
-    job = job_start(kind=Job.Kind.BUILD, options=options, run_async=False)
-    job_run(job=job)
-    job.refresh_from_db()
-    assert job.state == Job.State.DONE, job.error
-    return job.generation
-
+from .conftest import build_generation, jpeg_bytes, spawn_worker, write_small_catalog
 
 # --- encoders -------------------------------------------------------------------------------------------------
 

@@ -43,3 +43,13 @@ def test_the_trained_head_retrieves_across_modalities_on_luma_dev(settings):
     )
     assert photo.recall10 >= 0.93
     assert photo.mrr >= 0.55 and photo.recall1 >= 0.38
+
+    # and through the storefront API: a withheld photo (not in the catalog) finds its product
+    from django.test import Client
+
+    client = Client(HTTP_HOST="localhost")
+    query = photo_queries[0]  # a back view of MH01 that no product references
+    with open(query.image, "rb") as photo:
+        response = client.post("/api/v1/search/image?page_size=5", {"image": photo})
+    assert response.status_code == 200
+    assert list(query.relevant)[0] in [item["sku"] for item in response.json()["results"][:3]]

@@ -115,6 +115,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
+# A photo search may send a 10 MB photo as base64 in JSON (13.4 MB); larger bodies are refused (413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
+
 # --- Catalog import limits -------------------------------------------------------------------------------
 # A photo larger than this is refused before it is decoded (a 20 MB JPEG is already a 100+ MP image).
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)

@@ -29,6 +29,10 @@ CELERY_TASK_ROUTES = {
 }
 
 CELERY_BEAT_SCHEDULE = {
+    "search.flush_logs": {"task": "search.flush_logs", "schedule": 5.0},
+    # Warms the popular queries of a newly active generation if the on-activation task was missed.
+    "search.warm_cache": {"task": "search.warm_cache", "schedule": 300.0},
+    "search.rescale_popularity": {"task": "search.rescale_popularity", "schedule": crontab(hour=4, minute=7)},
     # Safety net for the on-commit trigger (and what keeps working while the broker was down at commit time).
     "embeddings.embed_stale": {"task": "embeddings.embed_stale", "schedule": 60.0},
     "embeddings.collect_generations": {

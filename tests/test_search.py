@@ -1,0 +1,442 @@
+"""Storefront search: ranking, filters, facets, typos, photo search, similar items, cache, limits and errors."""
+
+import base64
+import io
+import json
+import logging
+
+import numpy as np
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from PIL import Image
+from rest_framework.authtoken.models import Token
+
+from catalog.models import Category, Product, ProductCategory, Variant
+from catalog.services import catalog_import
+from embeddings.indexes import indexes_create
+from embeddings.models import EmbeddingGeneration, ProductEmbedding, TrainedHead
+from embeddings.neural.head import AlignmentHead
+from search import selectors
+from search.filters import Filters
+from search.models import SearchEvent, SearchLog
+from search.ranking import FusionConfig, fuse
+from search.selectors import PhotoQuery, SearchQuery, search_products
+from search.services import search_logs_flush
+
+from .conftest import build_generation, jpeg_bytes, write_small_catalog
+from .factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client):
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client
+
+
+@pytest.fixture
+def small_shop(catalog_dir):
+    """16 products (4 kinds x 4 colours) with photos, reviews and an active generation (tiny encoders)."""
+    catalog_dir.add_review(sku="TEN-RED", rating=5, title="Great tent", body="Dry all night", author="A")
+    catalog_dir.add_review(sku="TEN-RED", rating=4, title="Roomy", body="", author="B")
+    catalog_dir.add_review(sku="JAC-BLU", rating=2, title="Thin", body="", author="C")
+    catalog_import(path=write_small_catalog(catalog_dir))
+    Product.objects.filter(sku__startswith="BOT").update(in_stock=False)
+    return build_generation()
+
+
+# --- ranking on a hand-made catalog with tiny vectors ----------------------------------------------------------
+
+
+def tiny_generation(vectors: dict[str, dict[str, list[float]]]) -> EmbeddingGeneration:
+    """A generation whose rows are the given 2-d vectors (text, image, joint spaces all 2-d)."""
+    head = TrainedHead.objects.create(
+        encoder_spec={"backend": "default", "text": "hashing", "image": "pixel-stats"},
+        weights=AlignmentHead.identity(2).to_bytes(),
+        joint_dim=2,
+    )
+    generation = EmbeddingGeneration.objects.create(
+        state="active", encoder_spec=head.encoder_spec, head=head, image_weight=0.5, text_weight=0.5,
+        text_dim=2, image_dim=2, joint_dim=2,
+    )  # fmt: skip
+    for sku, v in vectors.items():
+        product = ProductFactory(sku=sku, name=f"Product {sku}")
+        ProductEmbedding.objects.create(
+            generation=generation, product=product, text_vector=v["text"], image_vector=v["joint"],
+            aligned_text=v["joint"], aligned_image=v["joint"], fused=v["joint"], content_version=1,
+        )  # fmt: skip
+    indexes_create(generation)
+    return generation
+
+
+def test_exact_order_of_a_hybrid_search_on_tiny_vectors(monkeypatch):
+    # given three products whose text and joint vectors point in known directions
+    generation = tiny_generation({
+        "A": {"text": [1, 0], "joint": [0, 1]},
+        "B": {"text": [0.8, 0.6], "joint": [0.6, 0.8]},
+        "C": {"text": [0, 1], "joint": [1, 0]},
+    })  # fmt: skip
+    Product.objects.filter(sku="C").update(name="Trail lantern")
+    from search.documents import search_documents_update
+
+    search_documents_update()
+    # and a query whose text vector is [1, 0] and joint vector [0.6, 0.8]; only C's name contains "lantern"
+    monkeypatch.setattr(selectors, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
+    config = FusionConfig(
+        method="rrf", weights={"fulltext": 1, "text_vector": 1, "cross_modal": 0, "fused": 1}, rrf_k=1
+    )
+
+    result = search_products(SearchQuery(text="lantern", page_size=10, fusion=config), generation)
+
+    # then: text_vector ranks A, B, C; fused ranks B, A, C; fulltext ranks C only.
+    # RRF (k=1): A = 1/2 + 1/3 = .833, B = 1/3 + 1/2 = .833, C = 1/4 + 1/4 + 1/2 = 1.0 -> C, then A/B by id
+    assert [p["sku"] for p in result.products] == ["C", "A", "B"]
+    assert result.ranking[0].signals["fulltext"][0] == 1
+    assert result.ranking[1].signals == {
+        "text_vector": (1, pytest.approx(1.0, abs=1e-3)),
+        "cross_modal": (2, pytest.approx(0.8, abs=1e-3)),  # listed for explain, weight 0
+        "fused": (2, pytest.approx(0.8, abs=1e-3)),
+    }
+    assert result.total == 3
+
+
+def test_weighted_fusion_calibrates_each_signal():
+    lists = {"fulltext": [(1, 0.9), (2, 0.1)], "fused": [(2, 0.7), (1, 0.6), (3, 0.5)]}
+    ranking = fuse(lists, FusionConfig(method="weighted", weights={"fulltext": 1.0, "fused": 2.0}))
+    # full text relative to its best match (0.9 -> 1, 0.1 -> 0.111); cosines min-max over the candidates
+    # 1: 1.0 + 2 * 0.5 = 2.0; 2: 0.111 + 2 * 1.0 = 2.111; 3: 2 * 0 = 0
+    assert [(r.product_id, round(r.score, 3)) for r in ranking] == [(2, 2.111), (1, 2.0), (3, 0.0)]
+
+
+def test_photo_search_ranks_by_photos_and_fused_vectors_on_tiny_vectors():
+    generation = tiny_generation({
+        "A": {"text": [1, 0], "joint": [1, 0]},
+        "B": {"text": [1, 0], "joint": [0.7071, 0.7071]},
+        "C": {"text": [1, 0], "joint": [0, 1]},
+    })  # fmt: skip
+    query = PhotoQuery(image_vector=np.array([0, 1.0]), joint_vector=np.array([0, 1.0]))
+    config = FusionConfig(method="rrf", weights={"fused": 1, "cross_modal": 1}, rrf_k=60)
+    result = search_products(SearchQuery(photo=query, page_size=10, fusion=config), generation)
+    assert [p["sku"] for p in result.products] == ["C", "B", "A"]
+
+
+# --- filters, facets, browse ------------------------------------------------------------------------------------
+
+
+def test_filters_and_exact_facet_counts(api, small_shop):
+    response = api.get("/api/v1/search", {"q": "tent jacket hoodie bottle", "category": "Outdoor", "page_size": 3})
+    body = response.json()
+    assert response.status_code == 200 and len(body["results"]) == 3
+    # the facets count the whole matching set, not the page
+    facets = {name: {row["value"]: row["count"] for row in rows} for name, rows in body["facets"].items()}
+    assert body["total"] == 16
+    assert facets["color"] == {"Red": 4, "Blue": 4, "Green": 4, "Yellow": 4}
+    assert facets["category"] == {"Outdoor": 16, "Outdoor/Tents": 4, "Outdoor/Jackets": 4, "Outdoor/Hoodies": 4,
+                                  "Outdoor/Bottles": 4}  # fmt: skip
+    assert facets["rating"] == {"4": 1, "3": 1, "2": 2, "1": 2}
+
+    # filters narrow every signal and the facets alike
+    body = api.get("/api/v1/search", {"q": "tent", "color": "Red", "in_stock": "true", "page_size": 20}).json()
+    assert {item["sku"] for item in body["results"]} <= {"TEN-RED", "JAC-RED", "HOO-RED"}
+    assert {row["value"] for row in body["facets"]["color"]} == {"Red"}
+    body = api.get("/api/v1/search", {"q": "bottle", "in_stock": "true"}).json()
+    assert not [item for item in body["results"] if item["sku"].startswith("BOT")]
+    body = api.get("/api/v1/search", {"q": "tent", "rating_min": "4"}).json()
+    assert [item["sku"] for item in body["results"]] == ["TEN-RED"]
+    assert body["results"][0]["rating"] == {"average": 4.5, "count": 2}
+
+
+def test_empty_query_browses_the_category_with_its_descendants(api, small_shop):
+    body = api.get("/api/v1/search", {"category": "Outdoor/Tents", "page_size": 2}).json()
+    assert body["total"] == 4 and len(body["results"]) == 2
+    assert {row["value"]: row["count"] for row in body["facets"]["category"]}["Outdoor/Tents"] == 4
+    second = api.get("/api/v1/search", {"category": "Outdoor/Tents", "page_size": 2, "page": 2}).json()
+    assert {i["sku"] for i in body["results"] + second["results"]} == {"TEN-RED", "TEN-BLU", "TEN-GRE", "TEN-YEL"}
+    assert api.get("/api/v1/search", {"category": "Outdoor", "page_size": 1}).json()["total"] == 16
+
+
+def test_attribute_filters_match_variants_too(api, small_shop):
+    product = Product.objects.get(sku="TEN-BLU")
+    Variant.objects.create(product=product, sku="TEN-BLU-XL", attributes={"size": "XL"})
+    body = api.get("/api/v1/search", {"size": "XL"}).json()
+    assert [item["sku"] for item in body["results"]] == ["TEN-BLU"]
+
+
+def test_a_one_percent_filter_still_returns_k_results():
+    # given 1000 products with random 8-d vectors and HNSW indexes; 1% carry a rare attribute
+    rng = np.random.default_rng(3)
+    head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(8).to_bytes(), joint_dim=8)
+    generation = EmbeddingGeneration.objects.create(
+        state="active", encoder_spec={}, head=head, image_weight=0.5, text_weight=0.5, text_dim=8, image_dim=8,
+        joint_dim=8,
+    )  # fmt: skip
+    products = Product.objects.bulk_create(
+        [Product(sku=f"P{i:04d}", name=f"Item {i}", attributes={"collection": "Rare"} if i % 100 == 7 else {})
+         for i in range(1000)]
+    )  # fmt: skip
+    vectors = rng.normal(size=(1000, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ProductEmbedding.objects.bulk_create(
+        [ProductEmbedding(generation=generation, product=p, text_vector=v, image_vector=v, aligned_text=v,
+                          aligned_image=v, fused=v, content_version=1) for p, v in zip(products, vectors, strict=True)]
+    )  # fmt: skip
+    indexes_create(generation)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE embeddings_productembedding; ANALYZE catalog_product")
+    query = PhotoQuery(image_vector=vectors[0], joint_vector=vectors[0])
+    config = FusionConfig(method="rrf", weights={"fused": 1.0}, rrf_k=60)
+    filters = Filters(attributes=(("collection", "Rare"),))
+
+    result = search_products(SearchQuery(photo=query, filters=filters, page_size=10, fusion=config), generation)
+
+    assert len(result.products) == 10 and result.total == 10
+    assert {p["sku"] for p in result.products} == {f"P{i:04d}" for i in range(7, 1000, 100)}
+
+
+# --- typos ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "kind"), [("hodie", "HOO"), ("jaket", "JAC"), ("tnet", "TEN"), ("botle", "BOT")])
+def test_typo_queries_still_find_the_products(api, small_shop, query, kind):
+    body = api.get("/api/v1/search", {"q": query, "page_size": 6}).json()
+    skus = [item["sku"] for item in body["results"]]
+    assert skus[0].startswith(kind)
+    assert len([sku for sku in skus if sku.startswith(kind)]) == 4  # all four colours of it on the first page
+    assert body["corrected_query"] != query
+
+
+# --- similar items ----------------------------------------------------------------------------------------------
+
+
+def test_similar_items_exclude_the_product_and_its_variants(api, small_shop):
+    Variant.objects.create(product=Product.objects.get(sku="TEN-RED"), sku="TEN-RED-L", attributes={"size": "L"})
+    body = api.get("/api/v1/products/TEN-RED/similar", {"k": 5, "explain": "1"}).json()
+    skus = [item["sku"] for item in body["results"]]
+    assert len(skus) == 5 and "TEN-RED" not in skus and "TEN-RED-L" not in skus
+    assert all("explain" in item for item in body["results"])
+    same = api.get("/api/v1/products/TEN-RED/similar", {"k": 10, "same_category": "1"}).json()
+    assert {item["sku"] for item in same["results"]} == {"TEN-BLU", "TEN-GRE", "TEN-YEL"}
+    in_stock = api.get("/api/v1/products/TEN-RED/similar", {"k": 15, "in_stock": "true"}).json()
+    assert not [item for item in in_stock["results"] if item["sku"].startswith("BOT")]
+    assert api.get("/api/v1/products/NOPE/similar").status_code == 404
+    assert api.get("/api/v1/products/TEN-RED/similar", {"k": 500}).status_code == 400
+
+
+def test_similar_items_are_diversified():
+    from recommendations.selectors import diversify
+    from search.ranking import Ranked
+
+    vectors = {1: np.array([1.0, 0]), 2: np.array([1.0, 0]), 3: np.array([0.0, 1.0])}
+    ranking = [Ranked(1, 0.9, {}), Ranked(2, 0.89, {}), Ranked(3, 0.8, {})]
+    assert [r.product_id for r in diversify(ranking, vectors, k=2, relevance_weight=0.5)] == [1, 3]
+    assert [r.product_id for r in diversify(ranking, vectors, k=2, relevance_weight=1.0)] == [1, 2]
+
+
+# --- cache ------------------------------------------------------------------------------------------------------
+
+
+def test_cache_hit_and_invalidation_when_a_product_in_it_changes(api, small_shop, catalog_dir,
+                                                                 django_capture_on_commit_callbacks):  # fmt: skip
+    params = {"q": "red tent", "page_size": 5}
+    first = api.get("/api/v1/search", params)
+    assert first["X-Cache"] == "MISS"
+    second = api.get("/api/v1/search", params)
+    assert second["X-Cache"] == "HIT" and second.json()["results"] == first.json()["results"]
+    assert api.get("/api/v1/search", {**params, "page": 2})["X-Cache"] == "MISS"  # the page is part of the key
+
+    # when a product in the cached result changes (through the import, committed)
+    sku = first.json()["results"][0]["sku"]
+    catalog_dir.product_lines = [
+        line.replace('"name": "Red tent"', '"name": "Red tent, storm edition"') for line in catalog_dir.product_lines
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        catalog_import(path=catalog_dir.write())
+
+    # then the cached result is gone at once and the new name shows
+    third = api.get("/api/v1/search", params)
+    assert sku == "TEN-RED" and third["X-Cache"] == "MISS"
+    assert "Red tent, storm edition" in [item["name"] for item in third.json()["results"]]
+
+
+def test_search_answers_without_redis_and_logs_it(api, small_shop, settings, caplog):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    import search.cache as search_cache
+
+    search_cache._last_warning = 0.0
+    with caplog.at_level(logging.WARNING, logger="search.cache"):
+        response = api.get("/api/v1/search", {"q": "blue jacket"})
+    assert response.status_code == 200 and response["X-Cache"] == "MISS"
+    assert response.json()["results"]
+    assert "search cache unavailable" in caplog.text
+    # and its log row was written directly
+    assert SearchLog.objects.filter(query="blue jacket").exists()
+
+
+def test_popular_queries_are_counted_and_warmed_for_a_new_generation(api, small_shop):
+    from search.cache import cache_key, cached_result, popular_requests
+    from search.warming import cache_warm
+
+    for _ in range(3):
+        api.get("/api/v1/search", {"q": "Yellow  Tent"})
+    api.get("/api/v1/search", {"q": "green bottle"})
+    popular = popular_requests(5)
+    assert [request["q"] for request, _ in popular] == ["yellow tent", "green bottle"]
+    assert popular[0][1] == pytest.approx(3.0, rel=1e-3)
+
+    new = build_generation(activate=False)
+    assert cache_warm(new) == 2
+    assert cached_result(cache_key(popular[0][0], new.pk))["results"]
+
+
+# --- search log and events --------------------------------------------------------------------------------------
+
+
+def test_searches_are_logged_and_events_refer_to_them(api, small_shop):
+    response = api.get("/api/v1/search", {"q": "green hoodie", "color": "Green"})
+    search_id = response.json()["search_id"]
+    assert search_logs_flush() == 1
+    log = SearchLog.objects.get(pk=search_id)
+    assert (log.kind, log.query, log.filters, log.cache_hit) == (
+        "text",
+        "green hoodie",
+        {"attributes": [["color", "Green"]]},
+        False,
+    )
+    assert log.result_count == response.json()["total"] and log.latency_ms > 0
+
+    event = api.post("/api/v1/events", {"search_id": search_id, "type": "click", "sku": "HOO-GRE", "position": 1},
+                     content_type="application/json")  # fmt: skip
+    assert event.status_code == 201
+    assert SearchEvent.objects.get().search_id == log.pk
+    bad = api.post(
+        "/api/v1/events", {"search_id": "nope", "type": "purchase", "sku": "X"}, content_type="application/json"
+    )
+    assert bad.status_code == 400 and set(bad.json()) >= {"search_id", "type"}
+
+
+# --- limits and errors ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"q": "x" * 257}, "q"),
+        ({"q": "tent", "colour": "red"}, "colour"),
+        ({"q": "tent", "price_min": "cheap"}, "price_min"),
+        ({"q": "tent", "page_size": "101"}, "page_size"),
+        ({"q": "tent", "page": "0"}, "page"),
+        ({"q": "tent", "price_min": "50", "price_max": "10"}, "price_max"),
+        ({"q": "tent", "w_fused": "3"}, "fusion"),
+    ],
+)
+def test_bad_search_parameters_get_400_with_field_errors(api, small_shop, params, field):
+    response = api.get("/api/v1/search", params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+def photo_upload(data: bytes, name="photo.jpg"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return {"image": SimpleUploadedFile(name, data, content_type="image/jpeg")}
+
+
+def test_photo_search_by_upload_and_base64_with_text_refinement(api, small_shop):
+    red = jpeg_bytes(size=(48, 64), color=(220, 20, 20))
+    response = api.post("/api/v1/search/image?page_size=4&explain=1", photo_upload(red))
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert {item["sku"][-3:] for item in body["results"]} == {"RED"}
+    assert {"image", "fused"} <= set(body["results"][0]["explain"])
+    as_json = api.post("/api/v1/search/image", {"image": base64.b64encode(red).decode(), "q": "tent", "page_size": 4},
+                       content_type="application/json")  # fmt: skip
+    assert as_json.status_code == 200 and as_json.json()["results"]
+    filtered = api.post("/api/v1/search/image?kind=x", photo_upload(red))
+    assert filtered.status_code == 400
+
+
+def test_photo_search_errors(api, small_shop, settings):
+    assert api.post("/api/v1/search/image", photo_upload(b"not a photo at all")).status_code == 400
+    assert api.post("/api/v1/search/image", photo_upload(jpeg_bytes(size=(300, 200))[:300])).status_code == 400
+    bomb = io.BytesIO()
+    Image.new("1", (20_000, 10_000)).save(bomb, "PNG")
+    response = api.post("/api/v1/search/image", photo_upload(bomb.getvalue(), "bomb.png"))
+    assert response.status_code == 400 and "decompression bomb" in json.dumps(response.json())
+    settings.SEARCH_PHOTO_MAX_BYTES = 1000
+    assert api.post("/api/v1/search/image", photo_upload(jpeg_bytes(size=(400, 400)) + b"\0" * 2000)).status_code == 413
+    unsupported = api.post("/api/v1/search/image", b"raw bytes", content_type="application/octet-stream")
+    assert unsupported.status_code == 415
+    assert api.post("/api/v1/search/image", {}, content_type="application/json").status_code == 400
+
+
+def test_anonymous_throttling_answers_429_with_retry_after(api, small_shop, settings):
+    settings.SEARCH_ANON_RATE = "3/min"
+    codes = [api.get("/api/v1/search", {"q": "tent"}).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = api.get("/api/v1/search", {"q": "tent"})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+
+
+def test_the_product_write_endpoint_needs_a_staff_token(api, small_shop, django_user_model):
+    record = {"name": "Alpine tent", "price": "199.00", "categories": ["Outdoor/Tents"]}
+    assert api.put("/api/v1/products/NEW-1", record, content_type="application/json").status_code == 401
+    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    token = Token.objects.create(user=staff)
+    response = api.put("/api/v1/products/NEW-1", record, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert response.status_code == 201 and response.json()["name"] == "Alpine tent"
+    assert Product.objects.get(sku="NEW-1").embeddings_stale
+    bad = api.put("/api/v1/products/NEW-1", {**record, "price": "-3"}, content_type="application/json",
+                  HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert bad.status_code == 400
+
+
+# --- catalog reads and the API schema ---------------------------------------------------------------------------
+
+
+def test_catalog_read_endpoints(api, small_shop):
+    listing = api.get("/api/v1/products", {"page_size": 5}).json()
+    assert listing["count"] == 16 and len(listing["results"]) == 5
+    detail = api.get("/api/v1/products/TEN-RED").json()
+    assert detail["categories"] == ["Outdoor/Tents"] and len(detail["images"]) == 2
+    assert detail["rating_count"] == 2
+    assert api.get("/api/v1/products/NOPE").status_code == 404
+    categories = [row["path"] for row in api.get("/api/v1/categories").json()["results"]]
+    assert categories[:2] == ["Outdoor", "Outdoor/Bottles"]
+
+
+def test_openapi_schema_and_docs_are_served_without_a_cdn(api):
+    schema = api.get("/api/schema/")
+    assert schema.status_code == 200 and b"/api/v1/search" in schema.content
+    docs = api.get("/api/docs/")
+    html = docs.content.decode()
+    assert docs.status_code == 200 and "swagger-ui" in html
+    assert "cdn" not in html.lower() and "https://" not in html
+
+
+# --- query count guards -----------------------------------------------------------------------------------------
+
+
+def test_search_selectors_use_a_fixed_number_of_queries(small_shop, django_assert_num_queries):
+    from search.spelling import current_vocabulary
+
+    current_vocabulary()  # built once per process; not part of a search
+    generation = EmbeddingGeneration.objects.get(pk=small_shop.pk)
+    search_products(SearchQuery(text="red tent", page_size=10), generation)  # loads the encoders
+    with django_assert_num_queries(3):  # candidates, facets, page
+        search_products(SearchQuery(text="blue hoodie", page_size=10), generation)
+    with django_assert_num_queries(3):  # same with filters
+        search_products(SearchQuery(text="hoodie", filters=Filters(category="Outdoor", in_stock=True)), generation)
+    with django_assert_num_queries(3):  # browse: page with total, facets, products
+        search_products(SearchQuery(filters=Filters(category="Outdoor/Tents")), generation)
+
+
+def test_category_facet_counts_descendants_once():
+    outdoor = Category.objects.create(path="Gear", name="Gear", depth=0)
+    product = ProductFactory(primary_category=outdoor)
+    ProductCategory.objects.create(product=product, category=outdoor)
+    facets = selectors.facets([product.pk], Filters())
+    assert facets["category"] == [{"value": "Gear", "count": 1}]
+    assert django_settings.SEARCH_MAX_PAGE_SIZE == 100
