@@ -62,38 +62,43 @@ def similar_products(
         in_stock=in_stock,
     )
     where, where_params = filters_sql(filters)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT fused::text, image_vector::text, text_vector::text FROM embeddings_productembedding "
-            "WHERE generation_id = %s AND product_id = %s",
-            [generation.pk, product.pk],
+    join = "" if where == "true" else " JOIN catalog_product p ON p.id = e.product_id"
+    n = settings.SIMILAR_CANDIDATES
+    # The product's own vectors stay in the database: each signal orders by distance to a scalar subquery, which
+    # PostgreSQL evaluates once and the HNSW index accepts. The first row says whether the product has vectors.
+    own = "(SELECT {0} FROM embeddings_productembedding WHERE generation_id = %s AND product_id = %s)"
+    parts = ["(SELECT 'own' AS signal, product_id, 0.0 AS score, NULL AS fused, NULL AS category "
+             "FROM embeddings_productembedding WHERE generation_id = %s AND product_id = %s)"]  # fmt: skip
+    params: list = [generation.pk, product.pk]
+    for signal, column in SIMILAR_SIGNALS:
+        expression, dim = vector_expression(generation, column)
+        target = own.format(expression)
+        # Only the fused candidates carry their vector: diversification compares picks by it.
+        vector = "e.fused::text" if signal == "fused" else "NULL"
+        parts.append(
+            f"(SELECT '{signal}', e.product_id, 1 - ({expression} <=> {target}), {vector}, "
+            f"(SELECT c.path FROM catalog_category c JOIN catalog_product q ON q.primary_category_id = c.id "
+            f"WHERE q.id = e.product_id) "
+            f"FROM embeddings_productembedding e{join} "
+            f"WHERE e.generation_id = %s AND e.product_id <> %s AND {expression} IS NOT NULL AND {where} "
+            f"ORDER BY {expression} <=> {target} LIMIT %s)"
         )
-        row = cursor.fetchone()
-        if row is None:
-            raise NotEmbedded(f"{product.sku} has no vectors in generation {generation.pk} yet")
-        own = dict(zip(("fused", "image_vector", "text_vector"), row, strict=True))
-        parts, params = [], []
-        n = settings.SIMILAR_CANDIDATES
-        for signal, column in SIMILAR_SIGNALS:
-            if own[column] is None:
-                continue
-            expression, dim = vector_expression(generation, column)
-            parts.append(
-                f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score, "
-                f"e.fused::text, (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) "
-                f"FROM embeddings_productembedding e JOIN catalog_product p ON p.id = e.product_id "
-                f"WHERE e.generation_id = %s AND e.product_id <> %s AND {expression} IS NOT NULL AND {where} "
-                f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
-            )
-            params += [own[column], generation.pk, product.pk, *where_params, own[column], n]
+        params += [generation.pk, product.pk, generation.pk, product.pk, *where_params, generation.pk, product.pk, n]
+    with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
+    if not rows or rows[0][0] != "own":
+        raise NotEmbedded(f"{product.sku} has no vectors in generation {generation.pk} yet")
+    rows = rows[1:]
     lists: dict[str, list[tuple[int, float]]] = {}
     vectors: dict[int, np.ndarray] = {}
     paths: dict[int, str | None] = {}
     for signal, product_id, score, fused, path in rows:
+        if score is None:  # the product has no vector in this space (no usable photo)
+            continue
         lists.setdefault(signal, []).append((product_id, float(score)))
-        vectors.setdefault(product_id, np.array(fused.strip("[]").split(","), dtype=np.float32))
+        if fused is not None:
+            vectors[product_id] = np.fromstring(fused[1:-1], sep=",", dtype=np.float32)
         paths[product_id] = path
     for hits in lists.values():
         hits.sort(key=lambda hit: (-hit[1], hit[0]))
@@ -124,7 +129,12 @@ def diversify(
         def value(candidate: Ranked) -> float:
             if not chosen:
                 return candidate.score / top
-            similarity = max(float(vectors[candidate.product_id] @ vectors[c.product_id]) for c in chosen)
+            mine = vectors.get(candidate.product_id)
+            # a candidate found only in the image or text space has no fused vector here: no penalty
+            similarity = max(
+                (float(mine @ vectors[c.product_id]) for c in chosen if mine is not None and c.product_id in vectors),
+                default=0.0,
+            )
             return relevance_weight * candidate.score / top - (1 - relevance_weight) * similarity
 
         best = max(pool, key=value)

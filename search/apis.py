@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
+from embeddings.neural.encoders import set_threads
 from embeddings.services.embedding import generation_models
 
 from .cache import cache_key, cache_result, cached_result, popularity_record
@@ -263,6 +264,7 @@ class ImageSearchApi(APIView):
         if generation is None:
             return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
         encoders, head = generation_models(generation)
+        set_threads(settings.SEARCH_TORCH_THREADS)
         image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
         joint = head.project(image_vector[None, :], "image")[0]
         if params["q"]:

@@ -1,12 +1,14 @@
-"""Search reads: candidates from every signal in one statement, facets over the whole matching set, the page.
+"""Search reads: candidates from every signal in one statement, then the whole matching set's rows (facets and
+the page are computed from them).
 
-A text search costs three round trips to PostgreSQL (candidates, facets, page), a browse two, whatever the
-catalog size; the query vectors are computed once per request (and remembered for repeated queries).
+A text or photo search costs two round trips to PostgreSQL, a browse three (page with total, facets, rows),
+whatever the catalog size; the query vectors are computed once per request (and remembered for repeated queries).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +19,7 @@ from django.db import connection
 from catalog.models import ProductImage
 from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration
+from embeddings.neural.encoders import set_threads
 from embeddings.selectors import active_generation
 from embeddings.services.embedding import generation_models
 
@@ -64,6 +67,7 @@ def _literal(vector: np.ndarray) -> str:
 def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.ndarray, np.ndarray]:
     """(text encoder vector, joint-space vector) of a query; repeated queries are not encoded again."""
     encoders, head = generation_models(generation)
+    set_threads(settings.SEARCH_TORCH_THREADS)
     text_vector = encoders.text.encode_texts([text])[0]
     return text_vector, head.project(text_vector[None, :], "text")[0]
 
@@ -111,7 +115,7 @@ def _vector_subquery(generation: EmbeddingGeneration, signal: str, column: str, 
     expression, dim = vector_expression(generation, column)
     sql = (
         f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
-        f"FROM embeddings_productembedding e JOIN catalog_product p ON p.id = e.product_id "
+        f"FROM embeddings_productembedding e{_product_join('e', where)} "
         f"WHERE e.generation_id = %s AND {expression} IS NOT NULL AND {where} "
         f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
     )
@@ -123,20 +127,26 @@ def _photo_subquery(generation: EmbeddingGeneration, where: str) -> str:
     return (
         "(SELECT 'image' AS signal, product_id, max(score) AS score FROM ("
         f"SELECT ie.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
-        f"FROM embeddings_imageembedding ie JOIN catalog_product p ON p.id = ie.product_id "
+        f"FROM embeddings_imageembedding ie{_product_join('ie', where)} "
         f"WHERE ie.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s"
         ") photos GROUP BY product_id)"
     )
 
 
 def tsquery_sql(alternatives: list[list[str]]) -> tuple[str, list[str]]:
-    """OR of every token's alternatives (the word and its typo corrections), each through the stemmer."""
-    parts, params = [], []
+    """Every query word must match (AND), through any of its alternatives (the word or its typo corrections,
+    OR), each through the stemmer. Partial matches are the vector signals' job."""
+    groups, params = [], []
     for words in alternatives:
-        for word in words:
-            parts.append(f"plainto_tsquery('{TS_CONFIG}', %s)")
-            params.append(word)
-    return (" || ".join(parts) or f"plainto_tsquery('{TS_CONFIG}', '')"), params
+        group = [f"plainto_tsquery('{TS_CONFIG}', %s)" for _ in words]
+        params += words
+        groups.append("(" + " || ".join(group) + ")")
+    return (" && ".join(groups) or f"plainto_tsquery('{TS_CONFIG}', '')"), params
+
+
+def _product_join(alias: str, where: str) -> str:
+    """Join the product table only when a filter needs it (one join less on every unfiltered search)."""
+    return "" if where == "true" else f" JOIN catalog_product p ON p.id = {alias}.product_id"
 
 
 def candidates(
@@ -150,7 +160,7 @@ def candidates(
         tsquery, ts_params = tsquery_sql(alternatives)
         parts.append(
             f"(SELECT 'fulltext' AS signal, d.product_id, ts_rank(d.document, q.query) AS score "
-            f"FROM search_searchdocument d JOIN catalog_product p ON p.id = d.product_id, "
+            f"FROM search_searchdocument d{_product_join('d', where)}, "
             f"(SELECT {tsquery} AS query) q WHERE d.document @@ q.query AND {where} ORDER BY score DESC, "
             f"d.product_id LIMIT %s)"
         )
@@ -164,7 +174,7 @@ def candidates(
         joint = query.photo.joint_vector
         parts.append(_photo_subquery(generation, where))
         literal = _literal(query.photo.image_vector)
-        params += [literal, generation.pk, *where_params, literal, n * 3]
+        params += [literal, generation.pk, *where_params, literal, n]
     elif text:
         joint = joint_text
     if joint is not None:
@@ -182,13 +192,11 @@ def candidates(
     return lists
 
 
-def facets(product_ids: list[int] | None, filters: Filters) -> dict[str, list[dict]]:
-    """Exact facet counts over the matching set: ``product_ids`` (a search) or everything under ``filters``."""
-    if product_ids is None:
-        where, params = filters_sql(filters)
-    else:
-        where, params = "p.id = ANY(%s)", [product_ids]
-    base = f"SELECT p.* FROM catalog_product p WHERE {where}"
+def facets(filters: Filters) -> dict[str, list[dict]]:
+    """Exact facet counts over everything under ``filters`` (browsing), counted in SQL; a search counts its
+    matching set with ``facets_from_rows``."""
+    where, params = filters_sql(filters)
+    base = f"SELECT p.id, p.brand, p.price, p.attributes, p.rating_average FROM catalog_product p WHERE {where}"
     price_cases = " ".join(
         f"WHEN p.price >= {low}" + (f" AND p.price < {high}" if high else "") + f" THEN '{low}-{high or ''}'"
         for low, high in PRICE_BUCKETS
@@ -216,40 +224,88 @@ def facets(product_ids: list[int] | None, filters: Filters) -> dict[str, list[di
         cursor.execute(sql, params + [RATING_BUCKETS])
         for facet, value, count in cursor.fetchall():
             result[facet].append({"value": value, "count": count})
+    return _facets_sorted(result)
+
+
+_PRODUCT_ROWS_SQL = """
+    SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
+           p.attributes -> 'color' AS color, p.attributes -> 'size' AS size,
+           (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id AND i.error = '' AND i.file <> ''
+            ORDER BY i.position LIMIT 1) AS photo,
+           (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) AS category,
+           ARRAY(SELECT c.path FROM catalog_productcategory pc JOIN catalog_category c ON c.id = pc.category_id
+                 WHERE pc.product_id = p.id) AS categories
+    FROM catalog_product p WHERE p.id = ANY(%s)
+"""
+
+
+def product_rows(product_ids: list[int]) -> dict[int, dict]:
+    """What a result list and its facets need of these products, in one query: id -> row."""
+    if not product_ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_PRODUCT_ROWS_SQL, [list(product_ids)])
+        columns = [column.name for column in cursor.description]
+        rows = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
+    storage = ProductImage._meta.get_field("file").storage
+    for row in rows.values():
+        row["photo_url"] = storage.url(row["photo"]) if row["photo"] else None
+    return rows
+
+
+def products_for_page(product_ids: list[int], rows: dict[int, dict] | None = None) -> list[dict]:
+    """The page's products, in the given order (products deleted meanwhile are skipped)."""
+    rows = product_rows(product_ids) if rows is None else rows
+    return [rows[product_id] for product_id in product_ids if product_id in rows]
+
+
+def _values(value) -> list[str]:
+    if isinstance(value, str):  # Django's connection hands jsonb over as JSON text
+        value = json.loads(value)
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)] if value not in (None, "") else []
+
+
+def facets_from_rows(rows: list[dict]) -> dict[str, list[dict]]:
+    """The same facets as ``facets()``, counted in Python over rows already read (a search's matching set)."""
+    counts: dict[str, dict[str, int]] = {name: {} for name in ("category", "brand", "color", "size", "price", "rating")}
+
+    def add(facet: str, values) -> None:
+        for value in set(values):
+            counts[facet][value] = counts[facet].get(value, 0) + 1
+
+    for row in rows:
+        nodes = {"/".join(path.split("/")[:n]) for path in row["categories"] for n in range(1, path.count("/") + 2)}
+        add("category", nodes)
+        add("brand", [row["brand"]] if row["brand"] else [])
+        add("color", _values(row["color"]))
+        add("size", _values(row["size"]))
+        if row["price"] is not None:
+            add("price", [_price_bucket(row["price"])])
+        if row["rating_average"] is not None:
+            add("rating", [str(r) for r in RATING_BUCKETS if row["rating_average"] >= r])
+    return _facets_sorted(
+        {name: [{"value": v, "count": c} for v, c in values.items()] for name, values in counts.items()}
+    )
+
+
+def _price_bucket(price) -> str:
+    for low, high in PRICE_BUCKETS:
+        if price >= low and (high is None or price < high):
+            return f"{low}-{high or ''}"
+    return ""
+
+
+def _facets_sorted(result: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    order = [f"{low}-{high or ''}" for low, high in PRICE_BUCKETS]
     for name, rows in result.items():
         if name == "price":
-            order = [f"{low}-{high or ''}" for low, high in PRICE_BUCKETS]
             rows.sort(key=lambda row: order.index(row["value"]))
         elif name == "rating":
             rows.sort(key=lambda row: -int(row["value"]))
         else:
             rows.sort(key=lambda row: (-row["count"], row["value"]))
-    return result
-
-
-def products_for_page(product_ids: list[int]) -> list[dict]:
-    """The page's products, in the given order, with main photo and rating summary (one query)."""
-    if not product_ids:
-        return []
-    sql = """
-        SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
-               (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id AND i.error = '' AND i.file <> ''
-                ORDER BY i.position LIMIT 1) AS photo,
-               (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) AS category
-        FROM catalog_product p WHERE p.id = ANY(%s)
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [product_ids])
-        columns = [column.name for column in cursor.description]
-        rows = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
-    storage = ProductImage._meta.get_field("file").storage
-    result = []
-    for product_id in product_ids:
-        row = rows.get(product_id)
-        if row is None:  # deleted since the candidates were read
-            continue
-        row["photo_url"] = storage.url(row.pop("photo")) if row["photo"] else None
-        result.append(row)
     return result
 
 
@@ -266,12 +322,14 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
     vector_text = corrected.corrected if corrected else ""
     lists = candidates(generation, query, alternatives, vector_text)
     ranking = fuse(lists, query.fusion or FusionConfig.from_settings())
+    rows = product_rows([r.product_id for r in ranking])  # the whole matching set: facets and the page from it
+    ranking = [r for r in ranking if r.product_id in rows]
     page = ranking[offset : offset + query.page_size]
     return SearchResult(
         total=len(ranking),
         ranking=page,
-        facets=facets([r.product_id for r in ranking], query.filters),
-        products=products_for_page([r.product_id for r in page]),
+        facets=facets_from_rows(list(rows.values())),
+        products=products_for_page([r.product_id for r in page], rows),
         corrected_query=vector_text if corrected and corrected.changed else "",
     )
 
@@ -290,7 +348,7 @@ def _browse(query: SearchQuery, offset: int) -> SearchResult:
     return SearchResult(
         total=total,
         ranking=[Ranked(product_id, 0.0, {}) for product_id in ids],
-        facets=facets(None, query.filters),
+        facets=facets(query.filters),
         products=products_for_page(ids),
     )
 

@@ -425,9 +425,9 @@ def test_search_selectors_use_a_fixed_number_of_queries(small_shop, django_asser
     current_vocabulary()  # built once per process; not part of a search
     generation = EmbeddingGeneration.objects.get(pk=small_shop.pk)
     search_products(SearchQuery(text="red tent", page_size=10), generation)  # loads the encoders
-    with django_assert_num_queries(3):  # candidates, facets, page
+    with django_assert_num_queries(2):  # candidates, then the matching set's rows (facets and page)
         search_products(SearchQuery(text="blue hoodie", page_size=10), generation)
-    with django_assert_num_queries(3):  # same with filters
+    with django_assert_num_queries(2):  # same with filters
         search_products(SearchQuery(text="hoodie", filters=Filters(category="Outdoor", in_stock=True)), generation)
     with django_assert_num_queries(3):  # browse: page with total, facets, products
         search_products(SearchQuery(filters=Filters(category="Outdoor/Tents")), generation)
@@ -437,6 +437,7 @@ def test_category_facet_counts_descendants_once():
     outdoor = Category.objects.create(path="Gear", name="Gear", depth=0)
     product = ProductFactory(primary_category=outdoor)
     ProductCategory.objects.create(product=product, category=outdoor)
-    facets = selectors.facets([product.pk], Filters())
-    assert facets["category"] == [{"value": "Gear", "count": 1}]
+    assert selectors.facets(Filters())["category"] == [{"value": "Gear", "count": 1}]
+    rows = selectors.product_rows([product.pk])
+    assert selectors.facets_from_rows(list(rows.values()))["category"] == [{"value": "Gear", "count": 1}]
     assert django_settings.SEARCH_MAX_PAGE_SIZE == 100

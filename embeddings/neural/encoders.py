@@ -73,10 +73,10 @@ def l2_normalize(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.maximum(norms, 1e-12)
 
 
-def set_threads(count: int | None = None) -> int:
-    """Torch intra-op threads: the setting, else one per available core (a worker process per core is better
-    served by ``EMBEDDING_TORCH_THREADS=1``)."""
-    count = count or int(os.environ.get("EMBEDDING_TORCH_THREADS", "0") or 0) or len(os.sched_getaffinity(0))
+def set_threads(count: int = 0) -> int:
+    """Torch intra-op threads for what this process does next; 0 = one per available core. Batch embedding wants
+    every core; a web process answering one query per request wants one, or its workers fight over the cores."""
+    count = count or len(os.sched_getaffinity(0))
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
     return count
@@ -349,7 +349,6 @@ def load_encoders(spec: EncoderSpec) -> Encoders:
 
 @functools.cache
 def _load(spec: EncoderSpec) -> Encoders:
-    set_threads()
     if spec.backend == "clip":
         clip = ClipModel(spec.clip_model, spec.clip_loader)
         label = f"clip:{spec.clip_model}"

@@ -19,8 +19,6 @@ import torch
 from torch import nn
 from torch.nn import functional as F  # noqa: N812
 
-from .encoders import set_threads
-
 
 @dataclass(frozen=True)
 class HeadConfig:
@@ -140,7 +138,6 @@ def train_head(
 ) -> tuple[AlignmentHead, TrainingReport]:
     """Train (or, with ``initial``, fine-tune) a head on ``data``; returns the head of the epoch with the lowest
     validation loss (measured on held-out photos)."""
-    set_threads()
     started = time.monotonic()
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)

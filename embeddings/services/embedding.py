@@ -10,6 +10,7 @@ import functools
 import logging
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image, UnidentifiedImageError
@@ -18,7 +19,7 @@ from catalog.models import ProductImage
 from catalog.photos import PhotoError
 
 from ..models import EmbeddingGeneration, ImageEmbedding, ProductEmbedding
-from ..neural.encoders import Encoders, EncoderSpec, l2_normalize, load_encoders
+from ..neural.encoders import Encoders, EncoderSpec, l2_normalize, load_encoders, set_threads
 from ..neural.head import AlignmentHead
 from ..selectors import product_contents
 from ..texts import product_document
@@ -68,6 +69,7 @@ def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -
     if not contents:
         return result
     encoders, head = generation_models(generation)
+    set_threads(settings.EMBEDDING_TORCH_THREADS)
 
     photos, owners, failed = [], [], {}
     for index, (content, _version) in enumerate(contents):

@@ -12,7 +12,7 @@ from catalog.models import Product
 from catalog.photos import PhotoError
 
 from ..models import TrainedHead
-from ..neural.encoders import Encoders, EncoderSpec, load_encoders
+from ..neural.encoders import Encoders, EncoderSpec, load_encoders, set_threads
 from ..neural.head import AlignmentHead, HeadConfig, TrainingData, train_head
 from ..selectors import product_contents
 from ..texts import training_texts
@@ -98,6 +98,7 @@ def alignment_train(
     spec = spec or spec_from_settings()
     progress = progress or JobProgress()
     encoders = load_encoders(spec)
+    set_threads(settings.EMBEDDING_TORCH_THREADS)
     initial = AlignmentHead.identity(encoders.text.dim) if encoders.shared_space else None
     config = config or head_config_from_settings(**({"joint_dim": encoders.text.dim} if initial else {}))
     data = training_data_collect(encoders, progress)

@@ -13,7 +13,7 @@ EMBEDDING_IMAGE_MODEL = env.str("EMBEDDING_IMAGE_MODEL", default="efficientnet-l
 EMBEDDING_IMAGE_FIT = env.str("EMBEDDING_IMAGE_FIT", default="pad")
 EMBEDDING_CLIP_MODEL = env.str("EMBEDDING_CLIP_MODEL", default="")
 EMBEDDING_CLIP_LOADER = env.str("EMBEDDING_CLIP_LOADER", default="sentence-transformers")
-# Torch threads per process; 0 = one per core (set 1 when a worker runs one process per core).
+# Torch threads for batch embedding and training; 0 = one per core (set 1 when a worker runs a process per core).
 EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=0)
 
 # Joint space of the alignment head (the fused vector's dimension with the default backend).

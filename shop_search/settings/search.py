@@ -16,8 +16,8 @@ SEARCH_SIGNAL_WEIGHTS = {
 }
 # Candidates each vector signal contributes (and the relevance cut-off of a text search's matching set).
 SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=100)
-# Full-text matches considered for ranking, facets and the total; 1000 rank-sorted ids cost ~2 ms.
-SEARCH_FULLTEXT_CANDIDATES = env.int("SEARCH_FULLTEXT_CANDIDATES", default=1000)
+# Full-text matches considered for ranking, facets and the total (the best by full-text rank).
+SEARCH_FULLTEXT_CANDIDATES = env.int("SEARCH_FULLTEXT_CANDIDATES", default=200)
 SEARCH_PAGE_SIZE = env.int("SEARCH_PAGE_SIZE", default=20)
 SEARCH_MAX_PAGE_SIZE = env.int("SEARCH_MAX_PAGE_SIZE", default=100)
 SEARCH_MAX_PAGE = env.int("SEARCH_MAX_PAGE", default=50)
@@ -34,6 +34,9 @@ SIMILAR_SIGNAL_WEIGHTS = {
     "text_vector": env.float("SIMILAR_WEIGHT_TEXT_VECTOR", default=0.5),
     "category": env.float("SIMILAR_WEIGHT_CATEGORY", default=0.5),
 }
+
+# Torch threads while encoding a query in a web process (one request, one thread; see EMBEDDING_TORCH_THREADS).
+SEARCH_TORCH_THREADS = env.int("SEARCH_TORCH_THREADS", default=1)
 
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=600)
 # Popular queries: how fast popularity fades, and how many are warmed after a new generation is activated.

@@ -1,0 +1,270 @@
+"""Storefront latency and throughput at catalog scale, over HTTP on loopback, and HNSW recall.
+
+    python bench/search_latency.py [--products 50000] [--requests 300] [--concurrency 2]
+
+Uses (or builds, a few minutes the first time) the deterministic scaled catalog of bench/scaled_catalog.py in
+the database ``test_scaled_<N>``, starts gunicorn on a free port against it, and sends requests from a load
+generator in this process: hybrid text search (cache misses only), photo search (upload + encoding), similar
+items and cache hits. For each workload: p50/p95/p99 latency with one request at a time (the server's own
+timing from its ``Server-Timing`` header, and the round trip seen by the client), then requests per second with
+``--concurrency`` clients. The load generator shares the 2 cores with the server, so throughput is a floor.
+Then measures HNSW recall@10 of the indexes against an exact scan of the same vectors.
+
+Targets on 2 cores: hybrid p95 <= 30 ms, photo p95 <= 80 ms, similar p95 <= 10 ms, cache hit p95 <= 3 ms,
+recall@10 >= 0.97.
+"""
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlencode
+
+from _setup import ROOT, django_setup
+
+TARGETS = {"hybrid": 30.0, "photo": 80.0, "similar": 10.0, "cache hit": 3.0}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+class Load:
+    """Keep-alive HTTP clients on loopback, one per thread."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.local = threading.local()
+
+    def connection(self) -> http.client.HTTPConnection:
+        if not hasattr(self.local, "conn"):
+            self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        return self.local.conn
+
+    def request(self, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+        conn = self.connection()
+        started = time.perf_counter()
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            payload = response.read()
+        except (OSError, http.client.HTTPException):
+            del self.local.conn  # a fresh connection next time
+            raise
+        client_ms = (time.perf_counter() - started) * 1000
+        timing = response.getheader("Server-Timing") or ""  # "app;dur=12.34, ..." from the server's middleware
+        server_ms = float(timing.split("app;dur=")[1].split(",")[0]) if "app;dur=" in timing else client_ms
+        return response.status, response.getheader("X-Cache"), server_ms, client_ms, payload
+
+
+def run(load: Load, jobs: list, concurrency: int, accept=lambda status, cache: status == 200):
+    """Run request thunks with ``concurrency`` threads; returns (server ms, client ms, seconds, rejected)."""
+    server, client, rejected = [], [], []
+    lock = threading.Lock()
+    queue = iter(jobs)
+
+    def worker():
+        while True:
+            with lock:
+                job = next(queue, None)
+            if job is None:
+                return
+            status, cache, server_ms, client_ms, payload = job(load)
+            with lock:
+                if accept(status, cache):
+                    server.append(server_ms)
+                    client.append(client_ms)
+                else:
+                    rejected.append((status, cache, payload[:200]))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return server, client, time.perf_counter() - started, rejected
+
+
+def report(name: str, server: list[float], client: list[float], seconds: float, rejected: list, rps: float) -> dict:
+    row = {
+        "requests": len(server),
+        "server_p50": percentile(server, 50), "server_p95": percentile(server, 95),
+        "server_p99": percentile(server, 99),
+        "client_p50": percentile(client, 50), "client_p95": percentile(client, 95),
+        "client_p99": percentile(client, 99),
+        "rps": rps,
+    }  # fmt: skip
+    target = TARGETS.get(name)
+    verdict = (
+        ""
+        if target is None
+        else ("  ok" if row["server_p95"] <= target else "  OVER TARGET") + f" (p95 <= {target:g} ms)"
+    )
+    print(
+        f"{name:<10} n={row['requests']:<5} server ms p50 {row['server_p50']:6.1f} p95 {row['server_p95']:6.1f} "
+        f"p99 {row['server_p99']:6.1f} | client ms p50 {row['client_p50']:6.1f} p95 {row['client_p95']:6.1f} "
+        f"p99 {row['client_p99']:6.1f} | {row['rps']:6.1f} req/s{verdict}"
+        + (f"  [{len(rejected)} not counted, e.g. {rejected[0]}]" if rejected else "")
+    )  # fmt: skip
+    return row
+
+
+def text_queries(source: Path, count: int, seed: int) -> list[str]:
+    """Distinct shopper-like queries from the catalog's vocabulary (colour, material, kind), deterministic."""
+    products = [json.loads(line) for line in (source / "products.jsonl").read_text().splitlines() if line.strip()]
+    colours, materials, kinds = set(), set(), set()
+    for product in products:
+        attributes = product.get("attributes", {})
+        for key, bucket in (("color", colours), ("material", materials)):
+            value = attributes.get(key)
+            bucket.update(value if isinstance(value, list) else [value] if value else [])
+        for path in product.get("categories", []):
+            kinds.add(path.rsplit("/", 1)[-1].lower())
+    rng = random.Random(seed)
+    combos = [f"{c.lower()} {k}" for c, k in itertools.product(sorted(colours), sorted(kinds))]
+    combos += [f"{m.lower()} {k}" for m, k in itertools.product(sorted(materials), sorted(kinds))]
+    rng.shuffle(combos)
+    return combos[:count]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--products", type=int, default=50_000)
+    parser.add_argument("--requests", type=int, default=300, help="requests per workload")
+    parser.add_argument("--concurrency", type=int, default=2)
+    parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "datasets" / "luma-dev")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    django_setup()
+    from django.db import connection
+    from scaled_catalog import scaled_database
+
+    from catalog.models import Product
+
+    with scaled_database(args.products, seed=args.seed, source=args.source) as generation:
+        database = connection.settings_dict["NAME"]
+        skus = list(Product.objects.values_list("sku", flat=True))
+        print(f"catalog: {len(skus)} products in {database}, generation {generation.pk}", flush=True)
+        recall = hnsw_recall(generation, samples=200, seed=args.seed)
+    port = free_port()
+    env = {**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "production", "DEBUG": "0",
+           "SECRET_KEY": uuid.uuid4().hex * 2, "SERVE_MEDIA": "0", "SEARCH_ANON_RATE": "1000000/min",
+           "CACHE_KEY_PREFIX": f"bench-latency-{os.getpid()}", "LOG_LEVEL": "WARNING"}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "shop_search.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "1", "--log-level", "warning"],
+        cwd=ROOT, env=env,
+    )  # fmt: skip
+    try:
+        load = Load(port)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if load.request("GET", "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            time.sleep(0.2)
+        photos = [args.source / json.loads(line)["image"] for line in
+                  (args.source / "eval" / "photo_queries.jsonl").read_text().splitlines() if line.strip()]  # fmt: skip
+        rng = random.Random(args.seed)
+        queries = text_queries(args.source, args.requests + 40, args.seed)
+
+        def text(q, **params):
+            path = "/api/v1/search?" + urlencode({"q": q, **params})
+            return lambda load: load.request("GET", path)
+
+        def photo(path: Path):
+            boundary = "benchboundary"
+            head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"q.jpg\"\r\n"
+                    "Content-Type: image/jpeg\r\n\r\n")  # fmt: skip
+            body = head.encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+            headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+            return lambda load: load.request("POST", "/api/v1/search/image", body, headers)
+
+        def similar(sku: str):
+            return lambda load: load.request("GET", f"/api/v1/products/{sku}/similar?k=10")
+
+        # warm-up: every worker loads the encoders and opens its database connection
+        run(load, [text(q) for q in queries[:20]] + [photo(p) for p in photos[:6]] + [similar(s) for s in skus[:10]],
+            args.concurrency)  # fmt: skip
+        print(f"workloads: {args.requests} requests each; latency one at a time, req/s with {args.concurrency} clients",
+              flush=True)  # fmt: skip
+        results = {}
+        misses = [text(q) for q in queries[40 : 40 + args.requests]]
+        extra = [text(q, page=2) for q in queries[40 : 40 + args.requests]]  # other keys, also misses
+        shots = [photo(photos[i % len(photos)]) for i in range(args.requests)]
+        picks = [similar(rng.choice(skus)) for _ in range(args.requests)]
+        hot = queries[:20]
+        hits = [text(hot[i % len(hot)]) for i in range(args.requests)]
+        workloads = [
+            ("hybrid", misses, extra, lambda s, c: s == 200 and c == "MISS"),
+            ("photo", shots, shots, lambda s, c: s == 200),
+            ("similar", picks, picks, lambda s, c: s == 200),
+            ("cache hit", hits, hits, lambda s, c: s == 200 and c == "HIT"),
+        ]
+        for name, latency_jobs, throughput_jobs, accept in workloads:
+            server_ms, client_ms, _seconds, rejected = run(load, latency_jobs, 1, accept=accept)
+            done, _, seconds, _ = run(load, throughput_jobs, args.concurrency, accept=lambda s, c: s == 200)
+            results[name] = report(name, server_ms, client_ms, seconds, rejected, rps=len(done) / seconds)
+        print(f"HNSW recall@10 against an exact scan: {recall}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def hnsw_recall(generation, *, samples: int, seed: int) -> dict[str, float]:
+    """Recall@10 of the generation's HNSW indexes against exact scans, the way search reads them: the session's
+    ef_search and iterative scan settings, the signal's 100 candidates re-sorted by distance, the best 10 kept.
+    Query vectors are random products' (or photos') own vectors."""
+    from django.db import connection, transaction
+
+    from embeddings.indexes import vector_expression
+
+    result = {}
+    for column, table, key, source in (("fused", "embeddings_productembedding", "product_id", "fused"),
+                                       ("text_vector", "embeddings_productembedding", "product_id", "text_vector"),
+                                       ("photo", "embeddings_imageembedding", "image_id", "vector")):  # fmt: skip
+        expression, dim = vector_expression(generation, column)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {source}::text FROM {table} WHERE generation_id = %s", [generation.pk])
+            vectors = [row[0] for row in cursor.fetchall()]
+        picks = random.Random(seed).sample(vectors, min(samples, len(vectors)))
+        sql = (f"SELECT {key}, {expression} <=> %s::halfvec({dim}) FROM {table} WHERE generation_id = %s "
+               f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s")  # fmt: skip
+        found = 0
+        for vector in picks:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [vector, generation.pk, vector, 100])
+                approximate = {row[0] for row in sorted(cursor.fetchall(), key=lambda row: row[1])[:10]}
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL enable_indexscan = off")
+                cursor.execute("SET LOCAL enable_bitmapscan = off")
+                cursor.execute(sql, [vector, generation.pk, vector, 10])
+                exact = {row[0] for row in cursor.fetchall()}
+            found += len(approximate & exact)
+        result[column] = round(found / (10 * len(picks)), 4)
+    return result
+
+
+if __name__ == "__main__":
+    main()
