@@ -32,6 +32,7 @@ PRICE_BUCKETS = [(0, 25), (25, 50), (50, 100), (100, 200), (200, None)]
 RATING_BUCKETS = [4, 3, 2, 1]
 # How strongly the optional text of a photo search pulls the photo's joint vector ("like this, but in blue").
 PHOTO_TEXT_REFINE_WEIGHT = 0.6
+PHOTOS_PER_PRODUCT_FETCH = 3
 
 
 @dataclass
@@ -174,7 +175,8 @@ def candidates(
         joint = query.photo.joint_vector
         parts.append(_photo_subquery(generation, where))
         literal = _literal(query.photo.image_vector)
-        params += [literal, generation.pk, *where_params, literal, n]
+        # Several photos per product: fetch more photos than the product candidates wanted.
+        params += [literal, generation.pk, *where_params, literal, n * PHOTOS_PER_PRODUCT_FETCH]
     elif text:
         joint = joint_text
     if joint is not None:
