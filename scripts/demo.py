@@ -57,8 +57,13 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         print(
             f"\nshop-search demo is up:\n"
+            f"  search        {base}/api/v1/search?q=black+hoodie&explain=1\n"
+            f"  typo          {base}/api/v1/search?q=hodie\n"
+            f"  browse        {base}/api/v1/search?category=Men/Tops&color=Black\n"
+            f"  similar       {base}/api/v1/products/MH01/similar?k=5\n"
+            f"  photo search  curl -F image=@demo_catalog/luma-dev/images/mh01-gray_back.jpg {base}/api/v1/search/image\n"
+            f"  API docs      {base}/api/docs/\n"
             f"  health        {base}/healthz\n"
-            f"  products API  {base}/api/v1/products\n"
             f"  admin         {base}/admin/   (staff login printed above)\n"
             f"Ctrl-C stops the web server, the worker and any Redis started for the demo.\n",
             flush=True,
