@@ -3,8 +3,6 @@ the aligned space, photo -> product through the fused vector, and the raw photo-
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from catalog.models import Product
@@ -13,32 +11,11 @@ from embeddings.selectors import nearest_products
 from embeddings.services.embedding import generation_models
 
 from .evalfiles import EvalQuery
-from .metrics import ndcg_at, recall_at, reciprocal_rank
-
-
-@dataclass
-class Figures:
-    ndcg10: float = 0.0
-    recall1: float = 0.0
-    recall10: float = 0.0
-    mrr: float = 0.0
-    queries: int = 0
-
-    def __str__(self) -> str:
-        return (
-            f"NDCG@10 {self.ndcg10:.3f}  R@1 {self.recall1:.3f}  R@10 {self.recall10:.3f}  MRR {self.mrr:.3f}  "
-            f"({self.queries} queries)"
-        )
+from .metrics import Figures, ndcg_at, summarize
 
 
 def figures(rankings: list[list[str]], queries: list[EvalQuery]) -> Figures:
-    return Figures(
-        ndcg10=float(np.mean([ndcg_at(r, q.relevant) for r, q in zip(rankings, queries, strict=True)])),
-        recall1=float(np.mean([recall_at(r, q.relevant, 1) for r, q in zip(rankings, queries, strict=True)])),
-        recall10=float(np.mean([recall_at(r, q.relevant, 10) for r, q in zip(rankings, queries, strict=True)])),
-        mrr=float(np.mean([reciprocal_rank(r, q.relevant) for r, q in zip(rankings, queries, strict=True)])),
-        queries=len(queries),
-    )
+    return summarize(rankings, [q.relevant for q in queries])
 
 
 def _skus() -> dict[int, str]:

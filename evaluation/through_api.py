@@ -2,40 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
 from .evalfiles import EvalQuery
-from .metrics import ndcg_at, precision_at, recall_at, reciprocal_rank
-
-
-@dataclass
-class ApiFigures:
-    ndcg10: float
-    recall1: float
-    recall10: float
-    mrr: float
-    precision5: float
-    queries: int
-
-    def __str__(self) -> str:
-        return (
-            f"NDCG@10 {self.ndcg10:.3f}  R@1 {self.recall1:.3f}  R@10 {self.recall10:.3f}  MRR {self.mrr:.3f}  "
-            f"P@5 {self.precision5:.3f}  ({self.queries} queries)"
-        )
-
-
-def summarize(rankings: list[list[str]], queries: list[EvalQuery]) -> ApiFigures:
-    pairs = list(zip(rankings, queries, strict=True))
-    return ApiFigures(
-        ndcg10=float(np.mean([ndcg_at(r, q.relevant) for r, q in pairs])),
-        recall1=float(np.mean([recall_at(r, q.relevant, 1) for r, q in pairs])),
-        recall10=float(np.mean([recall_at(r, q.relevant, 10) for r, q in pairs])),
-        mrr=float(np.mean([reciprocal_rank(r, q.relevant) for r, q in pairs])),
-        precision5=float(np.mean([precision_at(r, q.relevant, 5) for r, q in pairs])),
-        queries=len(pairs),
-    )
+from .metrics import Figures, summarize
 
 
 def api_client():
@@ -70,6 +38,6 @@ def rank_similar(client, query: EvalQuery, params: dict | None = None) -> list[s
 RANKERS = {"text": rank_text, "photo": rank_photo, "similar": rank_similar}
 
 
-def evaluate(client, queries: list[EvalQuery], params: dict | None = None) -> ApiFigures:
+def evaluate(client, queries: list[EvalQuery], params: dict | None = None) -> Figures:
     rankings = [RANKERS[q.kind](client, q, params) for q in queries]
-    return summarize(rankings, queries)
+    return summarize(rankings, [q.relevant for q in queries])
