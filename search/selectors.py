@@ -229,24 +229,28 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
     return _facets_sorted(result)
 
 
+# Photo and primary category are looked up for the page's products only (CASE skips the subquery otherwise).
 _PRODUCT_ROWS_SQL = """
     SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
            p.attributes -> 'color' AS color, p.attributes -> 'size' AS size,
-           (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id AND i.error = '' AND i.file <> ''
-            ORDER BY i.position LIMIT 1) AS photo,
-           (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) AS category,
+           CASE WHEN p.id = ANY(%s) THEN (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id
+                AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) END AS photo,
+           CASE WHEN p.id = ANY(%s) THEN (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id)
+                END AS category,
            ARRAY(SELECT c.path FROM catalog_productcategory pc JOIN catalog_category c ON c.id = pc.category_id
                  WHERE pc.product_id = p.id) AS categories
     FROM catalog_product p WHERE p.id = ANY(%s)
 """
 
 
-def product_rows(product_ids: list[int]) -> dict[int, dict]:
-    """What a result list and its facets need of these products, in one query: id -> row."""
+def product_rows(product_ids: list[int], page_ids: list[int] | None = None) -> dict[int, dict]:
+    """What a result list and its facets need of these products, in one query: id -> row. Photos and primary
+    categories come for ``page_ids`` only (default: all of them)."""
     if not product_ids:
         return {}
+    page_ids = list(product_ids) if page_ids is None else list(page_ids)
     with connection.cursor() as cursor:
-        cursor.execute(_PRODUCT_ROWS_SQL, [list(product_ids)])
+        cursor.execute(_PRODUCT_ROWS_SQL, [page_ids, page_ids, list(product_ids)])
         columns = [column.name for column in cursor.description]
         rows = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
     storage = ProductImage._meta.get_field("file").storage
@@ -324,8 +328,9 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
     vector_text = corrected.corrected if corrected else ""
     lists = candidates(generation, query, alternatives, vector_text)
     ranking = fuse(lists, query.fusion or FusionConfig.from_settings())
-    rows = product_rows([r.product_id for r in ranking])  # the whole matching set: facets and the page from it
-    ranking = [r for r in ranking if r.product_id in rows]
+    page_ids = [r.product_id for r in ranking[offset : offset + query.page_size]]
+    rows = product_rows([r.product_id for r in ranking], page_ids)  # the whole matching set: facets, and the page
+    ranking = [r for r in ranking if r.product_id in rows]  # products deleted since the candidates were read
     page = ranking[offset : offset + query.page_size]
     return SearchResult(
         total=len(ranking),
