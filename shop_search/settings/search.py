@@ -15,7 +15,7 @@ SEARCH_SIGNAL_WEIGHTS = {
     "image": env.float("SEARCH_WEIGHT_IMAGE", default=1.0),
 }
 # Candidates each vector signal contributes (and the relevance cut-off of a text search's matching set).
-SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=100)
+SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=50)
 # Full-text matches considered for ranking, facets and the total (the best by full-text rank).
 SEARCH_FULLTEXT_CANDIDATES = env.int("SEARCH_FULLTEXT_CANDIDATES", default=200)
 SEARCH_PAGE_SIZE = env.int("SEARCH_PAGE_SIZE", default=20)
@@ -24,7 +24,7 @@ SEARCH_MAX_PAGE = env.int("SEARCH_MAX_PAGE", default=50)
 SEARCH_MAX_QUERY_LENGTH = 256
 SEARCH_PHOTO_MAX_BYTES = env.int("SEARCH_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 # Similar items: candidates fetched before diversification, and how much diversity counts (MMR lambda: 1 = none).
-SIMILAR_CANDIDATES = env.int("SIMILAR_CANDIDATES", default=60)
+SIMILAR_CANDIDATES = env.int("SIMILAR_CANDIDATES", default=30)
 SIMILAR_DIVERSITY_LAMBDA = env.float("SIMILAR_DIVERSITY_LAMBDA", default=0.9)
 # Similar items fuse these signals by reciprocal rank: fused joint vector, image space, text space, and the
 # closeness of the categories in the catalog tree.
