@@ -297,3 +297,18 @@ def test_a_photo_replaced_under_the_same_path_is_picked_up_and_force_rereads_all
     assert (ProductImage.objects.get().width, ProductImage.objects.get().height) == (60, 40)
     # and --force re-reads products even when nothing changed
     assert catalog_import(path=catalog_dir.path, force=True).updated == 1
+
+
+def test_orphan_photo_files_are_purged_and_used_ones_kept(catalog_dir, media_root):
+    from catalog.tasks import purge_orphan_photos
+
+    catalog_dir.add_product(sku="KEPT", images=[catalog_dir.add_photo("kept.jpg")])
+    catalog_import(path=catalog_dir.write())
+    orphan = media_root / "photos" / "ab" / "ab-orphan.jpg"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
+    orphan.write_bytes(b"left behind by an update")
+
+    assert purge_orphan_photos() == 1
+
+    assert not orphan.exists()
+    assert (media_root / ProductImage.objects.get().file.name).exists()
