@@ -414,6 +414,8 @@ def test_openapi_schema_and_docs_are_served_without_a_cdn(api):
     html = docs.content.decode()
     assert docs.status_code == 200 and "swagger-ui" in html
     assert "cdn" not in html.lower() and "https://" not in html
+    home = api.get("/")
+    assert home.status_code == 302 and home["Location"] == "/api/docs/"
 
 
 # --- query count guards -----------------------------------------------------------------------------------------
