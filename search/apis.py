@@ -13,6 +13,7 @@ import uuid
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
@@ -145,7 +146,7 @@ def result_payload(result: SearchResult, *, page: int, page_size: int, explain: 
     }
 
 
-def respond(request, kind: str, payload: dict, *, started: float, cache_hit: bool, query: str, filters: Filters,
+def respond(kind: str, payload: dict, *, started: float, cache_hit: bool, query: str, filters: Filters,
             page: int, generation_id) -> Response:  # fmt: skip
     payload = dict(payload)
     payload.pop("_product_ids", None)
@@ -223,12 +224,8 @@ class SearchApi(APIView):
                 cache_result(key, payload, payload["_product_ids"])
         if cacheable and normalized["q"]:
             popularity_record(normalized)
-        return respond(request, "text", payload, started=started, cache_hit=cache_hit, query=params["q"],
+        return respond("text", payload, started=started, cache_hit=cache_hit, query=params["q"],
                        filters=filters, page=params["page"], generation_id=generation_id)  # fmt: skip
-
-
-class RequestTooLarge(Exception):
-    pass
 
 
 class ImageSearchApi(APIView):
@@ -242,12 +239,8 @@ class ImageSearchApi(APIView):
         started = time.perf_counter()
         try:
             data = request.data
-        except ValidationError:
-            raise
-        except Exception as exc:  # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
-            if exc.__class__.__name__ == "RequestDataTooBig":
-                return _too_large()
-            raise
+        except RequestDataTooBig:  # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE
+            return _too_large()
         photo_bytes = self._photo_bytes(data)
         if photo_bytes is None:
             return _too_large()
@@ -276,7 +269,7 @@ class ImageSearchApi(APIView):
         )  # fmt: skip
         result = search_products(query, generation)
         payload = result_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])
-        return respond(request, "photo", payload, started=started, cache_hit=False, query=params["q"],
+        return respond("photo", payload, started=started, cache_hit=False, query=params["q"],
                        filters=filters, page=params["page"], generation_id=generation.pk)  # fmt: skip
 
     @staticmethod

@@ -30,9 +30,22 @@ class Filters:
         }
         return {key: value for key, value in data.items() if value not in (None, "", [])}
 
-    @property
-    def empty(self) -> bool:
-        return not self.as_dict()
+    @classmethod
+    def from_dict(cls, data: dict) -> Filters:
+        """The inverse of ``as_dict`` (popular requests are stored that way)."""
+
+        def number(key: str) -> Decimal | None:
+            return Decimal(data[key]) if data.get(key) is not None else None
+
+        return cls(
+            category=data.get("category", ""),
+            brand=data.get("brand", ""),
+            price_min=number("price_min"),
+            price_max=number("price_max"),
+            in_stock=data.get("in_stock"),
+            rating_min=number("rating_min"),
+            attributes=tuple(tuple(pair) for pair in data.get("attributes", [])),
+        )
 
 
 def filters_sql(filters: Filters) -> tuple[str, list]:

@@ -11,30 +11,13 @@ from .filters import Filters
 from .selectors import SearchQuery, search_products
 
 
-def filters_from_dict(data: dict) -> Filters:
-    from decimal import Decimal
-
-    def number(key):
-        return Decimal(data[key]) if data.get(key) is not None else None
-
-    return Filters(
-        category=data.get("category", ""),
-        brand=data.get("brand", ""),
-        price_min=number("price_min"),
-        price_max=number("price_max"),
-        in_stock=data.get("in_stock"),
-        rating_min=number("rating_min"),
-        attributes=tuple(tuple(pair) for pair in data.get("attributes", [])),
-    )
-
-
 def cache_warm(generation: EmbeddingGeneration, limit: int | None = None) -> int:
     """Compute and cache the results of the ``limit`` most popular requests; returns how many."""
     from .apis import result_payload
 
     warmed = 0
     for request, _count in popular_requests(limit or settings.SEARCH_WARM_TOP_QUERIES):
-        filters = filters_from_dict(request.get("filters", {}))
+        filters = Filters.from_dict(request.get("filters", {}))
         query = SearchQuery(text=request["q"], filters=filters, page=request["page"], page_size=request["page_size"])
         result = search_products(query, generation)
         payload = result_payload(result, page=request["page"], page_size=request["page_size"],
