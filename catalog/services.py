@@ -285,8 +285,9 @@ def review_fingerprint(record: ReviewRecord) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def review_upsert(*, record: ReviewRecord, product_id: int) -> bool:
-    """Store a review once (by content); returns True when it was new. A changed rating updates it."""
+def review_upsert(*, record: ReviewRecord, product_id: int, follow_up: bool = True) -> str:
+    """Store a review once (by content); a changed rating updates it. Returns "created", "updated" or
+    "unchanged". With ``follow_up=False`` the caller runs ``reviews_changed`` itself, once for many reviews."""
     review, created = Review.objects.get_or_create(
         fingerprint=review_fingerprint(record),
         defaults={
@@ -302,10 +303,17 @@ def review_upsert(*, record: ReviewRecord, product_id: int) -> bool:
     if rating_changed:
         review.rating = record.rating
         review.save(update_fields=["rating"])
-    if created or rating_changed:
-        products_rating_update(product_ids=[product_id])
-        products_changed(product_ids=[product_id])  # review text is part of what search and embeddings read
-    return created
+    if follow_up and (created or rating_changed):
+        reviews_changed(product_ids=[product_id])
+    return "created" if created else "updated" if rating_changed else "unchanged"
+
+
+def reviews_changed(*, product_ids: list[int]) -> None:
+    """After reviews of these products changed: their rating summaries, and what follows any product change
+    (review text is part of what search and embeddings read)."""
+    with transaction.atomic():
+        products_rating_update(product_ids=product_ids)
+        products_changed(product_ids=product_ids)
 
 
 def catalog_import(*, path: Path, progress: Progress | None = None, force: bool = False) -> ImportReport:
@@ -338,11 +346,14 @@ def catalog_import(*, path: Path, progress: Progress | None = None, force: bool 
             progress(done, total)
 
     sku_ids = dict(Product.objects.filter(sku__in=list(seen)).values_list("sku", "id"))
+    reviewed: set[int] = set()
     for line in review_lines:
-        _import_review_line(line, report, sku_ids)
+        _import_review_line(line, report, sku_ids, reviewed)
         done += 1
         if progress:
             progress(done, total)
+    if reviewed:  # once per product, not once per review
+        reviews_changed(product_ids=sorted(reviewed))
     return report
 
 
@@ -383,7 +394,7 @@ def _import_product_line(
     report.issues += [ImportIssue(line.location, message) for message in result.warnings + result.photo_errors]
 
 
-def _import_review_line(line: Line, report: ImportReport, sku_ids: dict[str, int]) -> None:
+def _import_review_line(line: Line, report: ImportReport, sku_ids: dict[str, int], reviewed: set[int]) -> None:
     try:
         record = parse_review(load_object(line))
         product_id = sku_ids.get(record.sku)
@@ -392,12 +403,14 @@ def _import_review_line(line: Line, report: ImportReport, sku_ids: dict[str, int
             if product_id is None:
                 raise RecordError(f"unknown sku {record.sku!r}")
             sku_ids[record.sku] = product_id
-        created = review_upsert(record=record, product_id=product_id)
+        outcome = review_upsert(record=record, product_id=product_id, follow_up=False)
     except RecordError as exc:
         report.reviews_skipped += 1
         report.issues.append(ImportIssue(line.location, str(exc)))
         return
-    if created:
+    if outcome != "unchanged":
+        reviewed.add(product_id)
+    if outcome == "created":
         report.reviews_created += 1
     else:
         report.reviews_unchanged += 1
