@@ -45,6 +45,9 @@ class EmbeddingGeneration(models.Model):
     joint_dim = models.PositiveIntegerField()
     # The build embeds products in id order; the last id done lets a killed build resume where it stopped.
     build_cursor = models.BigIntegerField(default=0)
+    # How search fuses its signals with this generation's vectors ({"method", "weights", "rrf_k"}), as proposed by
+    # ``evaluate --tune``; null means the settings (SEARCH_FUSION, SEARCH_SIGNAL_WEIGHTS, SEARCH_RRF_K).
+    search_fusion = models.JSONField(null=True, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     built_at = models.DateTimeField(null=True, blank=True)

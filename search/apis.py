@@ -11,7 +11,6 @@ import binascii
 import time
 import uuid
 
-import numpy as np
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
@@ -24,21 +23,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
-from embeddings.neural.encoders import set_threads
-from embeddings.services.embedding import generation_models
 
 from .cache import cache_key, cache_result, cached_result, popularity_record
 from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
 from .selectors import (
-    PHOTO_TEXT_REFINE_WEIGHT,
     NoActiveGeneration,
-    PhotoQuery,
     SearchQuery,
     SearchResult,
     active_generation_cached,
     attribute_names,
-    query_text_vectors,
+    photo_query,
     search_products,
 )
 from .services import search_event_record, search_log_record
@@ -76,8 +71,9 @@ class SearchInput(serializers.Serializer):
         return data
 
 
-def parse_search_params(request, data) -> tuple[dict, Filters, FusionConfig | None]:
-    """Validated parameters, the filters (attribute filters included) and the staff's fusion override."""
+def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, FusionConfig | None]:
+    """Validated parameters, the filters (attribute filters included) and the staff's fusion override (on top of
+    ``generation``'s fusion)."""
     known_attributes = attribute_names()
     unknown = [key for key in data if key not in FIXED_PARAMS and key not in known_attributes]
     if unknown:  # perhaps an attribute that appeared since the names were read
@@ -108,7 +104,11 @@ def parse_search_params(request, data) -> tuple[dict, Filters, FusionConfig | No
         rating_min=params.get("rating_min"),
         attributes=tuple(attributes),
     )
-    fusion = FusionConfig.from_settings(overrides, params.get("fusion")) if overrides or "fusion" in params else None
+    fusion = (
+        FusionConfig.from_settings(overrides, params.get("fusion"), generation=generation)
+        if overrides or "fusion" in params
+        else None
+    )
     return params, filters, fusion
 
 
@@ -196,8 +196,8 @@ class SearchApi(APIView):
     )
     def get(self, request):
         started = time.perf_counter()
-        params, filters, fusion = parse_search_params(request, request.query_params)
         generation = active_generation_cached()
+        params, filters, fusion = parse_search_params(request, request.query_params, generation)
         generation_id = generation.pk if generation else None
         normalized = {
             "q": " ".join(params["q"].lower().split()),
@@ -248,24 +248,17 @@ class ImageSearchApi(APIView):
         for key in data:
             if key != "image":
                 fields[key] = data[key]
-        params, filters, fusion = parse_search_params(request, fields)
+        generation = active_generation_cached()
+        params, filters, fusion = parse_search_params(request, fields, generation)
         try:
             image = open_checked(photo_bytes)
         except PhotoError as exc:
             raise ValidationError({"image": [str(exc)]}) from None
-        generation = active_generation_cached()
         if generation is None:
             return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
-        encoders, head = generation_models(generation)
-        set_threads(settings.SEARCH_TORCH_THREADS)
-        image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
-        joint = head.project(image_vector[None, :], "image")[0]
-        if params["q"]:
-            joint = joint + PHOTO_TEXT_REFINE_WEIGHT * query_text_vectors(generation, params["q"])[1]
-            joint = joint / np.linalg.norm(joint)
         query = SearchQuery(
             text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion,
-            photo=PhotoQuery(image_vector=image_vector, joint_vector=joint),
+            photo=photo_query(generation, image, params["q"]),
         )  # fmt: skip
         result = search_products(query, generation)
         payload = result_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])

@@ -32,11 +32,27 @@ class FusionConfig:
     rrf_k: int = 60
 
     @classmethod
-    def from_settings(cls, overrides: Mapping[str, float] | None = None, method: str | None = None) -> FusionConfig:
+    def from_settings(
+        cls, overrides: Mapping[str, float] | None = None, method: str | None = None, *, generation=None
+    ) -> FusionConfig:
+        """The settings' fusion, or the one tuned for ``generation`` when it has one (``evaluate --tune
+        --store``); ``overrides`` and ``method`` (the staff's, for one query) go on top."""
         from django.conf import settings
 
-        weights = {**settings.SEARCH_SIGNAL_WEIGHTS, **(overrides or {})}
-        return cls(method=method or settings.SEARCH_FUSION, weights=weights, rrf_k=settings.SEARCH_RRF_K)
+        tuned = getattr(generation, "search_fusion", None)
+        if tuned:
+            base = cls.from_dict(tuned)
+        else:
+            base = cls(settings.SEARCH_FUSION, settings.SEARCH_SIGNAL_WEIGHTS, settings.SEARCH_RRF_K)
+        weights = {**base.weights, **(overrides or {})}
+        return cls(method=method or base.method, weights=weights, rrf_k=base.rrf_k)
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> FusionConfig:
+        return cls(method=data["method"], weights=dict(data["weights"]), rrf_k=int(data.get("rrf_k", 60)))
+
+    def as_dict(self) -> dict:
+        return {"method": self.method, "weights": dict(self.weights), "rrf_k": self.rrf_k}
 
 
 @dataclass

@@ -73,6 +73,18 @@ def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.n
     return text_vector, head.project(text_vector[None, :], "text")[0]
 
 
+def photo_query(generation: EmbeddingGeneration, image, text: str = "") -> PhotoQuery:
+    """A photo (PIL image) as a search query: encoded once; an optional text pulls its joint vector."""
+    encoders, head = generation_models(generation)
+    set_threads(settings.SEARCH_TORCH_THREADS)
+    image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
+    joint = head.project(image_vector[None, :], "image")[0]
+    if text:
+        joint = joint + PHOTO_TEXT_REFINE_WEIGHT * query_text_vectors(generation, text)[1]
+        joint = joint / np.linalg.norm(joint)
+    return PhotoQuery(image_vector=image_vector, joint_vector=joint)
+
+
 _generation_cache: tuple[float, EmbeddingGeneration | None] = (0.0, None)
 # Search reads the active generation at most this often (activation shows within this many seconds).
 ACTIVE_GENERATION_TTL_SECONDS = 2.0
@@ -327,7 +339,7 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
     alternatives = corrected.alternatives if corrected else []
     vector_text = corrected.corrected if corrected else ""
     lists = candidates(generation, query, alternatives, vector_text)
-    ranking = fuse(lists, query.fusion or FusionConfig.from_settings())
+    ranking = fuse(lists, query.fusion or FusionConfig.from_settings(generation=generation))
     page_ids = [r.product_id for r in ranking[offset : offset + query.page_size]]
     rows = product_rows([r.product_id for r in ranking], page_ids)  # the whole matching set: facets, and the page
     ranking = [r for r in ranking if r.product_id in rows]  # products deleted since the candidates were read

@@ -69,6 +69,44 @@ def generation_create(
     )
 
 
+def generation_copy(*, source: EmbeddingGeneration, search_fusion: dict | None) -> EmbeddingGeneration:
+    """A new ready generation with ``source``'s encoders, head and vectors (copied row for row in SQL: no encoder
+    runs) and its own search fusion, e.g. the one ``evaluate --tune`` proposes. It is activated, rolled back and
+    collected like any other generation, so a new fusion ships (and is undone) the way a new model does."""
+    if source.state not in (EmbeddingGeneration.State.READY, EmbeddingGeneration.State.ACTIVE):
+        raise GenerationError(f"generation {source.pk} is {source.state}: only a built generation can be copied")
+    copied = ", ".join(COPIED_VECTOR_COLUMNS)
+    with transaction.atomic():
+        generation = EmbeddingGeneration.objects.create(
+            encoder_spec=source.encoder_spec, head=source.head, image_weight=source.image_weight,
+            text_weight=source.text_weight, text_dim=source.text_dim, image_dim=source.image_dim,
+            joint_dim=source.joint_dim, build_cursor=source.build_cursor, search_fusion=search_fusion,
+        )  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO embeddings_productembedding (generation_id, product_id, {copied}, updated_at) "
+                f"SELECT %s, product_id, {copied}, now() FROM embeddings_productembedding WHERE generation_id = %s",
+                [generation.pk, source.pk],
+            )
+            cursor.execute(
+                "INSERT INTO embeddings_imageembedding (generation_id, image_id, product_id, vector, aligned) "
+                "SELECT %s, image_id, product_id, vector, aligned FROM embeddings_imageembedding "
+                "WHERE generation_id = %s",
+                [generation.pk, source.pk],
+            )
+    indexes_create(generation)
+    generation.state = EmbeddingGeneration.State.READY
+    generation.built_at = timezone.now()
+    generation.save(update_fields=["state", "built_at"])
+    return generation
+
+
+# What ``generation_copy`` copies of a product's row besides its ids.
+COPIED_VECTOR_COLUMNS = (
+    "text_vector", "image_vector", "aligned_text", "aligned_image", "fused", "photo_count", "content_version",
+)  # fmt: skip
+
+
 def generation_build(*, generation: EmbeddingGeneration, progress: JobProgress | None = None) -> EmbeddingGeneration:
     """Embed every product into ``generation`` (resuming after the last finished batch), index it, mark it ready.
 

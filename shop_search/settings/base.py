@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "embeddings.apps.EmbeddingsConfig",
     "search.apps.SearchConfig",
     "recommendations.apps.RecommendationsConfig",
+    "evaluation.apps.EvaluationConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EvaluationConfig(AppConfig):
+    """Search quality on evaluation files (``manage.py evaluate``); no models."""
+
+    name = "evaluation"

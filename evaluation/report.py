@@ -1,0 +1,200 @@
+"""An evaluation run: evaluation files -> per file, per kind of query and per retrieval mode, the metrics of the
+evaluation format; as a table, as JSON, as a chart, and checked against CI gates (``--fail-below``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from catalog.models import Product
+from embeddings.models import EmbeddingGeneration
+
+from .evalfiles import EvalQuery
+from .metrics import Figures, summarize
+from .modes import KIND_MODES, MODE_LABELS, MODES, PreparedQuery, mode_rankings, prepare
+
+# The metrics reported for each kind of query (precision@5 for similar items only), in table order.
+METRICS = {"ndcg10": "NDCG@10", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5"}
+KIND_METRICS = {"text": ("ndcg10", "recall10", "mrr"), "photo": ("ndcg10", "recall10", "mrr"),
+                "similar": ("ndcg10", "recall10", "mrr", "precision5")}  # fmt: skip
+# Names a gate may use for each metric ("NDCG@10", "ndcg@10" and "ndcg10" are the same).
+METRIC_ALIASES = {re.sub(r"[^a-z0-9]", "", label.lower()): key for key, label in METRICS.items()}
+METRIC_ALIASES.update({key: key for key in METRICS} | {"recall10": "recall10", "r10": "recall10", "p5": "precision5"})
+
+
+@dataclass
+class GroupReport:
+    """One file's queries of one kind, with each mode's figures."""
+
+    file: str
+    kind: str
+    queries: int
+    modes: dict[str, Figures]
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "queries": self.queries,
+            "modes": {
+                mode: {m: round(getattr(figures, m), 4) for m in KIND_METRICS[self.kind]}
+                for mode, figures in self.modes.items()
+            },  # fmt: skip
+            "problems": self.problems,
+        }
+
+
+@dataclass
+class Report:
+    generation: int
+    products: int
+    groups: list[GroupReport]
+
+    def as_dict(self) -> dict:
+        return {
+            "generation": self.generation,
+            "products": self.products,
+            "modes": {mode: MODE_LABELS[mode] for mode in MODES},
+            "files": [group.as_dict() for group in self.groups],
+        }
+
+
+def evaluation_run(
+    generation: EmbeddingGeneration,
+    files: dict[str, list[EvalQuery]],
+    *,
+    advance: Callable[[int], None] = lambda n: None,
+) -> Report:
+    """Run every query of ``files`` (name -> queries) in every mode of its kind; ``advance(1)`` after each query."""
+    skus = dict(Product.objects.values_list("id", "sku"))
+    groups = []
+    for name, queries in files.items():
+        by_kind: dict[str, list[EvalQuery]] = {}
+        for query in queries:
+            by_kind.setdefault(query.kind, []).append(query)
+        for kind, group in by_kind.items():
+            rankings: dict[str, list[list[str]]] = {mode: [] for mode in KIND_MODES[kind]}
+            problems = []
+            for query in group:
+                prepared: PreparedQuery = prepare(generation, query)
+                for mode, ranking in mode_rankings(generation, prepared, skus).items():
+                    rankings[mode].append(ranking)
+                if prepared.problem:
+                    problems.append(prepared.problem)
+                advance(1)
+            relevants = [query.relevant for query in group]
+            modes = {mode: summarize(ranked, relevants) for mode, ranked in rankings.items()}
+            groups.append(GroupReport(file=name, kind=kind, queries=len(group), modes=modes, problems=problems))
+    return Report(generation=generation.pk, products=len(skus), groups=groups)
+
+
+def report_table(report: Report) -> str:
+    """The report as a fixed-width table, one row per file, kind and mode."""
+    width = max([len("file")] + [len(group.file) for group in report.groups])
+    header = f"{'file':<{width}}  {'kind':<7}  {'queries':>7}  {'mode':<24}" + "".join(
+        f"  {label:>7}" for label in METRICS.values()
+    )
+    lines = [f"generation {report.generation}, {report.products} products", header, "-" * len(header)]
+    for group in report.groups:
+        for mode, figures in group.modes.items():
+            cells = "".join(
+                f"  {getattr(figures, key):>7.3f}" if key in KIND_METRICS[group.kind] else f"  {'-':>7}"
+                for key in METRICS
+            )
+            lines.append(f"{group.file:<{width}}  {group.kind:<7}  {group.queries:>7}  {MODE_LABELS[mode]:<24}{cells}")
+        for problem in group.problems:
+            lines.append(f"  {group.file}: {problem} (counted as finding nothing)")
+    return "\n".join(lines)
+
+
+# --- CI gates -----------------------------------------------------------------------------------------------------
+
+
+class GateSyntaxError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Gate:
+    """``[MODE:]METRIC=VALUE``: every file's ``MODE`` (default: the production hybrid) must reach ``VALUE``."""
+
+    mode: str
+    metric: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.mode}:{self.metric}>={self.value:g}"
+
+
+def gate_parse(text: str) -> Gate:
+    usage = "use [MODE:]METRIC=VALUE, e.g. ndcg@10=0.85 or fulltext:mrr=0.5"
+    left, equals, right = text.partition("=")
+    if not equals or not left.strip() or not right.strip():
+        raise GateSyntaxError(f"--fail-below {text!r}: {usage}")
+    mode, colon, metric = left.strip().rpartition(":")
+    mode = mode.strip() if colon else "hybrid"
+    if mode not in MODES:
+        raise GateSyntaxError(f"--fail-below {text!r}: unknown mode {mode!r} (modes: {', '.join(MODES)})")
+    key = METRIC_ALIASES.get(re.sub(r"[^a-z0-9]", "", metric.lower()))
+    if key is None:
+        raise GateSyntaxError(f"--fail-below {text!r}: unknown metric {metric!r} (metrics: {', '.join(METRICS)})")
+    try:
+        value = float(right)
+    except ValueError:
+        raise GateSyntaxError(f"--fail-below {text!r}: {right!r} is not a number; {usage}") from None
+    return Gate(mode=mode, metric=key, value=value)
+
+
+def gates_check(report: Report, gates: list[Gate]) -> tuple[list[str], int]:
+    """Failures (one line each) and the number of figures checked. A gate checks every file and kind that has its
+    mode and metric (precision@5: similar items only)."""
+    failures, checked = [], 0
+    for gate in gates:
+        for group in report.groups:
+            figures = group.modes.get(gate.mode)
+            if figures is None or gate.metric not in KIND_METRICS[group.kind]:
+                continue
+            checked += 1
+            value = getattr(figures, gate.metric)
+            if value < gate.value:
+                failures.append(
+                    f"{group.file} ({group.kind}, {MODE_LABELS[gate.mode]}): {METRICS[gate.metric]} {value:.4f} "
+                    f"is below {gate.value:g}"
+                )
+    return failures, checked
+
+
+# --- chart --------------------------------------------------------------------------------------------------------
+
+
+def report_plot(report: Report, path: Path) -> None:
+    """A PNG with one panel per metric: for every file (and kind) that has the metric, one bar per mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [key for key in METRICS if any(key in KIND_METRICS[g.kind] for g in report.groups)]
+    columns = max(len(report.groups), 1)
+    fig, axes = plt.subplots(len(shown), 1, figsize=(max(6.0, 2.2 * columns + 2), 2.8 * len(shown)), squeeze=False)
+    bar = 0.8 / len(MODES)
+    for axis, key in zip(axes[:, 0], shown, strict=True):
+        groups = [group for group in report.groups if key in KIND_METRICS[group.kind]]
+        for i, mode in enumerate(MODES):
+            xs = [x - 0.4 + bar * (i + 0.5) for x, group in enumerate(groups) if mode in group.modes]
+            heights = [getattr(group.modes[mode], key) for group in groups if mode in group.modes]
+            axis.bar(xs, heights, width=bar, label=MODE_LABELS[mode], color=f"C{i}")
+        axis.set_xticks(range(len(groups)), [f"{Path(g.file).name} ({g.kind})" for g in groups], fontsize=8)
+        axis.set_xlim(-0.5, columns - 0.5)
+        axis.set_ylim(0, 1.05)
+        axis.set_ylabel(METRICS[key])
+        axis.grid(axis="y", alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", ncol=len(MODES), fontsize=7, frameon=False)
+    fig.suptitle(f"Retrieval modes, generation {report.generation} ({report.products} products)", y=0.995)
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,224 @@
+"""``manage.py evaluate``: per-mode figures on a hand-made catalog whose rankings are known, JSON and table output,
+CI gates and their exit codes, fusion tuning and storing the tuned fusion in a new generation."""
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, ManagementUtility, call_command
+from django.db import connections
+
+from catalog.models import Product
+from embeddings.models import EmbeddingGeneration, ImageEmbedding, ProductEmbedding
+from evaluation.evalfiles import EvalQuery
+from evaluation.report import Gate, GateSyntaxError, gate_parse
+from evaluation.tuning import fusion_grid, holdout_split
+from search import selectors
+from search.documents import search_documents_update
+from search.ranking import FusionConfig
+from search.selectors import SearchQuery, search_products
+
+from .test_search import tiny_generation
+
+pytestmark = pytest.mark.django_db
+
+# Hand-computed: relevance B=2, C=1, so the ideal DCG is 2/log2(2) + 1/log2(3).
+IDCG = 2 + 1 / math.log2(3)
+# full text finds only C (the one "lantern"); the text vector ranks A, B, C; both joint-space signals and the
+# weighted hybrid (see tiny_shop) rank B, A, C.
+EXPECTED = {
+    "fulltext": {"ndcg10": 1 / IDCG, "recall10": 0.5, "mrr": 1.0},
+    "text_vector": {"ndcg10": (2 / math.log2(3) + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 0.5},
+    "cross_modal": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0},
+    "fused": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0},
+    "hybrid": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0},
+}
+
+
+@pytest.fixture
+def tiny_shop(monkeypatch, settings):
+    """Products A, B, C with known 2-d vectors; only C's name says "lantern"; every query's text vector is [1, 0]
+    and its joint vector [0.6, 0.8]."""
+    settings.SEARCH_FUSION = "weighted"
+    settings.SEARCH_SIGNAL_WEIGHTS = {"fulltext": 1.0, "text_vector": 1.0, "cross_modal": 0.5, "fused": 1.0,
+                                      "image": 1.0}  # fmt: skip
+    generation = tiny_generation({
+        "A": {"text": [1, 0], "joint": [0, 1]},
+        "B": {"text": [0.8, 0.6], "joint": [0.6, 0.8]},
+        "C": {"text": [0, 1], "joint": [1, 0]},
+    })  # fmt: skip
+    Product.objects.filter(sku="C").update(name="Trail lantern")
+    search_documents_update()
+    monkeypatch.setattr(selectors, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
+    # weighted hybrid: A = 1 + 0.5 * 0.5 + 0.5 = 1.75, B = 0.8 + 0.5 * 1 + 1 = 2.3, C = 1 (full text) -> B, A, C
+    return generation
+
+
+def eval_file(tmp_path, name: str, lines: list[dict]):
+    path = tmp_path / "eval" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    return eval_file(tmp_path, "text.jsonl", [{"query": "lantern", "relevant": {"B": 2, "C": 1}}])
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("evaluate", *[str(a) for a in args], stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_every_mode_on_a_tiny_catalog_with_known_rankings(tiny_shop, text_file):
+    out, _ = run(text_file, "--json")
+    report = json.loads(out)
+
+    assert report["generation"] == tiny_shop.pk and report["products"] == 3
+    [group] = report["files"]
+    assert (group["file"], group["kind"], group["queries"], group["problems"]) == (str(text_file), "text", 1, [])
+    assert list(group["modes"]) == ["fulltext", "text_vector", "cross_modal", "fused", "hybrid"]
+    for mode, figures in EXPECTED.items():
+        assert group["modes"][mode] == pytest.approx(figures, abs=1e-4), mode
+
+
+def test_the_hybrid_mode_ranks_like_the_storefront_search(tiny_shop):
+    from evaluation.modes import fused_ids, mode_fusion, prepare
+
+    prepared = prepare(tiny_shop, EvalQuery("text", {"B": 1}, text="lantern"))
+    result = search_products(SearchQuery(text="lantern", page_size=10), tiny_shop)
+
+    assert fused_ids(prepared, mode_fusion("hybrid", tiny_shop)) == [r.product_id for r in result.ranking]
+
+
+def test_table_output_and_similar_items_precision(tiny_shop, text_file, tmp_path):
+    # A's nearest product in every space is B; precision@5 divides by 5 whatever comes back
+    similar = eval_file(tmp_path, "similar.jsonl", [{"sku": "A", "relevant": {"B": 1}}])
+
+    out, _ = run(text_file, similar)
+
+    rows = {tuple(line.split()[:2] + [" ".join(line.split()[3:-4])]): line.split()[-4:] for line in
+            out.splitlines()[3:]}  # fmt: skip
+    assert rows[(str(text_file), "text", "full-text only")] == ["0.380", "0.500", "1.000", "-"]
+    assert rows[(str(text_file), "text", "production hybrid")] == ["0.950", "1.000", "1.000", "-"]
+    assert rows[(str(similar), "similar", "production hybrid")] == ["1.000", "1.000", "1.000", "0.200"]
+    assert rows[(str(similar), "similar", "image vector only")] == ["1.000", "1.000", "1.000", "0.200"]
+    assert out.splitlines()[0] == f"generation {tiny_shop.pk}, 3 products"
+
+
+def test_unknown_skus_and_missing_photos_count_as_finding_nothing(tiny_shop, tmp_path):
+    path = eval_file(tmp_path, "mixed.jsonl", [
+        {"sku": "NOPE", "relevant": {"B": 1}},
+        {"image": "images/missing.jpg", "relevant": {"A": 1}},
+    ])  # fmt: skip
+
+    report = json.loads(run(path, "--json")[0])
+
+    kinds = {group["kind"]: group for group in report["files"]}
+    assert kinds["similar"]["modes"]["hybrid"]["precision5"] == 0.0
+    assert "unknown sku 'NOPE'" in kinds["similar"]["problems"][0]
+    assert kinds["photo"]["modes"]["hybrid"]["ndcg10"] == 0.0 and len(kinds["photo"]["problems"]) == 1
+
+
+def test_fail_below_exit_codes(tiny_shop, text_file, monkeypatch, capsys):
+    # run_from_argv closes the connections when it is done: keep the test's transaction open
+    monkeypatch.setattr(connections, "close_all", lambda: None)
+
+    def exit_code(*gates) -> int:
+        args = ["manage.py", "evaluate", str(text_file)] + [f"--fail-below={gate}" for gate in gates]
+        try:
+            ManagementUtility(args).execute()
+        except SystemExit as exc:
+            return exc.code
+        return 0
+
+    assert exit_code("ndcg@10=0.95", "fulltext:mrr=1", "text_vector:R@10=1") == 0
+    assert exit_code("ndcg@10=0.96") == 1
+    assert "NDCG@10 0.9502 is below 0.96" in capsys.readouterr().err
+    assert exit_code("fulltext:recall@10=0.6") == 1
+    assert exit_code("ndcg@10") == 2  # bad syntax: checked before anything runs
+    assert "use [MODE:]METRIC=VALUE" in capsys.readouterr().err
+    assert exit_code("precision@5=0.1") == 2  # no figure of a text file to check
+
+
+@pytest.mark.parametrize(
+    ("text", "gate"),
+    [
+        ("ndcg@10=0.85", Gate("hybrid", "ndcg10", 0.85)),
+        ("NDCG10=1", Gate("hybrid", "ndcg10", 1.0)),
+        ("fused:Recall@10=0.5", Gate("fused", "recall10", 0.5)),
+        ("image:p@5=.2", Gate("image", "precision5", 0.2)),
+        ("mrr=0.7", Gate("hybrid", "mrr", 0.7)),
+    ],
+)
+def test_gate_syntax(text, gate):
+    assert gate_parse(text) == gate
+
+
+@pytest.mark.parametrize("text", ["ndcg@10", "=0.5", "ndcg@10=", "bleu=0.5", "ndcg@10=high", "vision:mrr=0.5"])
+def test_bad_gate_syntax_is_refused(text):
+    with pytest.raises(GateSyntaxError):
+        gate_parse(text)
+
+
+def test_tune_finds_better_weights_reports_the_holdout_and_stores_a_generation(tiny_shop, tmp_path):
+    # given queries that want C first: only full text puts it there (the production hybrid ranks it last)
+    tune_file = eval_file(tmp_path, "tune.jsonl", [{"query": "lantern", "relevant": {"C": 1}}])
+    holdout_file = eval_file(tmp_path, "holdout.jsonl", [{"query": "trail lantern", "relevant": {"C": 1}}])
+
+    out, err = run(tune_file, "--tune", "--holdout", holdout_file, "--grid", "0,1", "--rrf-k", "60", "--json",
+                   "--store")  # fmt: skip
+    result = json.loads(out)
+
+    # 15 weight ratios over the 4 signals of a text query, weighted and RRF, after the current fusion
+    assert result["configurations_tried"] == 31
+    assert result["signals_tuned"] == ["fulltext", "text_vector", "cross_modal", "fused"]
+    assert result["proposed"] == {
+        "method": "weighted",
+        "weights": {"fulltext": 1.0, "text_vector": 0.0, "cross_modal": 0.0, "fused": 0.0, "image": 1.0},
+        "rrf_k": 60,
+    }
+    assert result["tune"] == {"queries": 1, "ndcg10_before": 0.5, "ndcg10_after": 1.0}
+    assert result["holdout"] == {"queries": 1, "ndcg10_before": 0.5, "ndcg10_after": 1.0, "gain": 0.5}
+    # the stored generation: a ready copy of the vectors, with the tuned fusion that search then uses
+    stored = EmbeddingGeneration.objects.get(pk=result["stored_generation"])
+    assert stored.state == "ready" and stored.search_fusion == result["proposed"]
+    assert ProductEmbedding.objects.filter(generation=stored).count() == 3
+    assert ImageEmbedding.objects.filter(generation=stored).count() == 0  # tiny_generation has no photo rows
+    assert f"generations activate {stored.pk}" in err
+    ranked = search_products(SearchQuery(text="lantern", page_size=10), stored)
+    assert [p["sku"] for p in ranked.products][0] == "C"
+    assert [p["sku"] for p in search_products(SearchQuery(text="lantern"), tiny_shop).products][0] == "B"
+
+
+def test_tune_without_holdout_files_splits_the_queries_the_same_way_every_time():
+    queries = [EvalQuery("text", {"A": 1}, text=f"query {n}") for n in range(300)]
+    tune, holdout = holdout_split(queries)
+    assert (tune, holdout) == holdout_split(queries)
+    assert len(tune) + len(holdout) == 300 and 70 < len(holdout) < 130
+    assert not {q.text for q in tune} & {q.text for q in holdout}
+
+
+def test_the_grid_tries_each_weight_ratio_once():
+    base = FusionConfig(method="weighted", weights={"fulltext": 1.0, "image": 3.0}, rrf_k=60)
+    configs = fusion_grid(["fulltext", "fused"], base, weights=(0, 1, 2), rrf_ks=(10,))
+    # ratios (0,1) (1,0) (1,1) (0.5,1) (1,0.5); (2,2) is (1,1) again
+    assert configs[0] == base and len(configs) == 1 + 5 * 2
+    assert {c.method for c in configs[1:]} == {"weighted", "rrf"}
+    assert all(c.weights["image"] == 3.0 for c in configs)
+
+
+def test_evaluate_refuses_bad_input(tiny_shop, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"query": "x"}\n')
+    with pytest.raises(CommandError, match="needs a non-empty 'relevant'"):
+        run(bad)
+    with pytest.raises(CommandError, match="no generation 999"):
+        run(bad, "--generation", "999")
+    with pytest.raises(CommandError, match="go with --tune") as error:
+        run(bad, "--store")
+    assert error.value.returncode == 2
