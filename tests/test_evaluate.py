@@ -222,3 +222,29 @@ def test_evaluate_refuses_bad_input(tiny_shop, tmp_path):
     with pytest.raises(CommandError, match="go with --tune") as error:
         run(bad, "--store")
     assert error.value.returncode == 2
+
+
+def test_a_copied_generation_has_the_same_vectors_its_own_indexes_and_its_own_fusion(catalog_dir):
+    from catalog.services import catalog_import
+    from embeddings.indexes import index_name
+    from embeddings.services.generations import generation_activate, generation_copy
+
+    from .conftest import build_generation, write_small_catalog
+
+    catalog_import(path=write_small_catalog(catalog_dir))
+    source = build_generation()
+    fusion = {"method": "rrf", "weights": {"fulltext": 2.0, "fused": 1.0}, "rrf_k": 10}
+
+    copy = generation_copy(source=source, search_fusion=fusion)
+
+    assert (copy.state, copy.search_fusion, copy.head_id) == ("ready", fusion, source.head_id)
+    for model in (ProductEmbedding, ImageEmbedding):
+        assert model.objects.filter(generation=copy).count() == model.objects.filter(generation=source).count() > 0
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index_name(copy.pk, "fused")])
+        assert cursor.fetchone()[0] == 1
+    assert FusionConfig.from_settings(generation=copy) == FusionConfig.from_dict(fusion)
+    # activating it is an ordinary activation; the source stays ready for a rollback
+    generation_activate(generation=copy)
+    source.refresh_from_db()
+    assert source.state == "ready"
