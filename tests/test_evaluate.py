@@ -5,22 +5,18 @@ import io
 import json
 import math
 
-import numpy as np
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
 from django.db import connections
 
-from catalog.models import Product
 from embeddings.models import EmbeddingGeneration, ImageEmbedding, ProductEmbedding
 from evaluation.evalfiles import EvalQuery
 from evaluation.report import Gate, GateSyntaxError, gate_parse
 from evaluation.tuning import fusion_grid, holdout_split
-from search import selectors
-from search.documents import search_documents_update
 from search.ranking import FusionConfig
 from search.selectors import SearchQuery, search_products
 
-from .test_search import tiny_generation
+from .test_search import lantern_catalog
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +35,12 @@ EXPECTED = {
 
 @pytest.fixture
 def tiny_shop(monkeypatch, settings):
-    """Products A, B, C with known 2-d vectors; only C's name says "lantern"; every query's text vector is [1, 0]
-    and its joint vector [0.6, 0.8]."""
+    """Products A, B, C with known 2-d vectors; only C's name says "lantern" (``lantern_catalog``)."""
     settings.SEARCH_FUSION = "weighted"
     settings.SEARCH_SIGNAL_WEIGHTS = {"fulltext": 1.0, "text_vector": 1.0, "cross_modal": 0.5, "fused": 1.0,
                                       "image": 1.0}  # fmt: skip
-    generation = tiny_generation({
-        "A": {"text": [1, 0], "joint": [0, 1]},
-        "B": {"text": [0.8, 0.6], "joint": [0.6, 0.8]},
-        "C": {"text": [0, 1], "joint": [1, 0]},
-    })  # fmt: skip
-    Product.objects.filter(sku="C").update(name="Trail lantern")
-    search_documents_update()
-    monkeypatch.setattr(selectors, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
     # weighted hybrid: A = 1 + 0.5 * 0.5 + 0.5 = 1.75, B = 0.8 + 0.5 * 1 + 1 = 2.3, C = 1 (full text) -> B, A, C
-    return generation
+    return lantern_catalog(monkeypatch)
 
 
 def eval_file(tmp_path, name: str, lines: list[dict]):
@@ -244,7 +231,19 @@ def test_a_copied_generation_has_the_same_vectors_its_own_indexes_and_its_own_fu
         cursor.execute("SELECT count(*) FROM pg_indexes WHERE indexname = %s", [index_name(copy.pk, "fused")])
         assert cursor.fetchone()[0] == 1
     assert FusionConfig.from_settings(generation=copy) == FusionConfig.from_dict(fusion)
+    listing = io.StringIO()
+    call_command("generations", "list", stdout=listing)
+    assert "search fusion rrf k=10 fulltext=2,fused=1" in listing.getvalue()
     # activating it is an ordinary activation; the source stays ready for a rollback
     generation_activate(generation=copy)
     source.refresh_from_db()
     assert source.state == "ready"
+
+
+def test_plot_writes_a_chart(tiny_shop, text_file, tmp_path):
+    chart = tmp_path / "modes.png"
+
+    _, err = run(text_file, "--plot", chart)
+
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and chart.stat().st_size > 5000
+    assert f"chart saved to {chart}" in err

@@ -71,8 +71,9 @@ def tiny_generation(vectors: dict[str, dict[str, list[float]]]) -> EmbeddingGene
     return generation
 
 
-def test_exact_order_of_a_hybrid_search_on_tiny_vectors(monkeypatch):
-    # given three products whose text and joint vectors point in known directions
+def lantern_catalog(monkeypatch) -> EmbeddingGeneration:
+    """Three products whose text and joint vectors point in known directions; only C's name contains "lantern";
+    every query's text vector is [1, 0] and its joint vector [0.6, 0.8]."""
     generation = tiny_generation({
         "A": {"text": [1, 0], "joint": [0, 1]},
         "B": {"text": [0.8, 0.6], "joint": [0.6, 0.8]},
@@ -82,8 +83,13 @@ def test_exact_order_of_a_hybrid_search_on_tiny_vectors(monkeypatch):
     from search.documents import search_documents_update
 
     search_documents_update()
-    # and a query whose text vector is [1, 0] and joint vector [0.6, 0.8]; only C's name contains "lantern"
     monkeypatch.setattr(selectors, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
+    return generation
+
+
+def test_exact_order_of_a_hybrid_search_on_tiny_vectors(monkeypatch):
+    # given three products with known vectors, and a query that only C's name matches
+    generation = lantern_catalog(monkeypatch)
     config = FusionConfig(
         method="rrf", weights={"fulltext": 1, "text_vector": 1, "cross_modal": 0, "fused": 1}, rrf_k=1
     )

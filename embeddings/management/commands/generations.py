@@ -38,5 +38,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{row.pk:>4} {row.state:<9} {spec.get('text')}+{spec.get('image')} head {row.head_id} "
                 f"weights {row.image_weight:g}/{row.text_weight:g} products {row.product_embeddings.count()} "
-                f"created {row.created_at:%Y-%m-%d %H:%M}" + (f" error: {row.error[:80]}" if row.error else "")
+                f"created {row.created_at:%Y-%m-%d %H:%M}"
+                + (f" search fusion {_fusion(row.search_fusion)}" if row.search_fusion else "")
+                + (f" error: {row.error[:80]}" if row.error else "")
             )
+
+
+def _fusion(data: dict) -> str:
+    """A generation's own search fusion (``evaluate --tune --store``), in one line."""
+    weights = ",".join(f"{name}={weight:g}" for name, weight in sorted(data.get("weights", {}).items()))
+    return f"{data.get('method')}" + (f" k={data.get('rrf_k')}" if data.get("method") == "rrf" else "") + f" {weights}"
