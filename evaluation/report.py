@@ -19,9 +19,11 @@ from .modes import KIND_MODES, MODE_LABELS, MODES, PreparedQuery, mode_rankings,
 METRICS = {"ndcg10": "NDCG@10", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5"}
 KIND_METRICS = {"text": ("ndcg10", "recall10", "mrr"), "photo": ("ndcg10", "recall10", "mrr"),
                 "similar": ("ndcg10", "recall10", "mrr", "precision5")}  # fmt: skip
-# Names a gate may use for each metric ("NDCG@10", "ndcg@10" and "ndcg10" are the same).
-METRIC_ALIASES = {re.sub(r"[^a-z0-9]", "", label.lower()): key for key, label in METRICS.items()}
-METRIC_ALIASES.update({key: key for key in METRICS} | {"recall10": "recall10", "r10": "recall10", "p5": "precision5"})
+# Names a gate may use for each metric, compared without case or punctuation: "NDCG@10" is "ndcg10", "R@10" is
+# "recall@10", "P@5" is "precision@5".
+METRIC_ALIASES = {re.sub(r"[^a-z0-9]", "", label.lower()): key for key, label in METRICS.items()} | {
+    key: key for key in METRICS
+}
 
 
 @dataclass
@@ -42,7 +44,7 @@ class GroupReport:
             "modes": {
                 mode: {m: round(getattr(figures, m), 4) for m in KIND_METRICS[self.kind]}
                 for mode, figures in self.modes.items()
-            },  # fmt: skip
+            },
             "problems": self.problems,
         }
 
