@@ -118,26 +118,26 @@ def diversify(
     ranking: list[Ranked], vectors: dict[int, np.ndarray], *, k: int, relevance_weight: float
 ) -> list[Ranked]:
     """Maximal marginal relevance: each next pick maximises ``w * relevance - (1 - w) * max similarity to the
-    picks so far`` (relevance = fused score rescaled to 0..1, similarity = cosine of fused vectors)."""
-    if not ranking:
+    picks so far`` (relevance = fused score rescaled to 0..1, similarity = cosine of fused vectors). A candidate
+    found only in the image or text space has no fused vector here and takes no penalty. Ties go to the better
+    ranked candidate."""
+    pool = ranking[: max(k * 4, k)]
+    if not pool:
         return []
-    top = ranking[0].score or 1.0
-    pool = list(ranking[: max(k * 4, k)])
+    top = pool[0].score or 1.0
+    relevance = np.array([r.score / top for r in pool], dtype=np.float64)
+    known = np.array([r.product_id in vectors for r in pool])
+    dim = next(iter(vectors.values())).shape[0] if vectors else 1
+    matrix = np.stack([vectors.get(r.product_id, np.zeros(dim, dtype=np.float32)) for r in pool])
+    similarity = (matrix @ matrix.T).astype(np.float64)  # rows of unknown candidates are zero: no penalty
+    penalty = np.zeros(len(pool))  # max similarity to the picks so far
+    available = np.ones(len(pool), dtype=bool)
     chosen: list[Ranked] = []
-    while pool and len(chosen) < k:
-
-        def value(candidate: Ranked) -> float:
-            if not chosen:
-                return candidate.score / top
-            mine = vectors.get(candidate.product_id)
-            # a candidate found only in the image or text space has no fused vector here: no penalty
-            similarity = max(
-                (float(mine @ vectors[c.product_id]) for c in chosen if mine is not None and c.product_id in vectors),
-                default=0.0,
-            )
-            return relevance_weight * candidate.score / top - (1 - relevance_weight) * similarity
-
-        best = max(pool, key=value)
-        chosen.append(best)
-        pool.remove(best)
+    for step in range(min(k, len(pool))):
+        value = relevance if step == 0 else relevance_weight * relevance - (1 - relevance_weight) * penalty
+        best = int(np.argmax(np.where(available, value, -np.inf)))
+        chosen.append(pool[best])
+        available[best] = False
+        if known[best]:
+            penalty = np.maximum(penalty, similarity[best])
     return chosen

@@ -232,6 +232,13 @@ def test_similar_items_are_diversified():
     ranking = [Ranked(1, 0.9, {}), Ranked(2, 0.89, {}), Ranked(3, 0.8, {})]
     assert [r.product_id for r in diversify(ranking, vectors, k=2, relevance_weight=0.5)] == [1, 3]
     assert [r.product_id for r in diversify(ranking, vectors, k=2, relevance_weight=1.0)] == [1, 2]
+    assert [r.product_id for r in diversify(ranking, vectors, k=3, relevance_weight=0.5)] == [1, 3, 2]
+    # a candidate without a fused vector (found by the image or text signal only) takes no penalty
+    assert [r.product_id for r in diversify(ranking, {1: vectors[1], 3: vectors[3]}, k=2, relevance_weight=0.5)] == [
+        1,
+        2,
+    ]
+    assert diversify([], vectors, k=3, relevance_weight=0.5) == []
 
 
 # --- cache ------------------------------------------------------------------------------------------------------
@@ -427,10 +434,17 @@ def test_search_selectors_use_a_fixed_number_of_queries(small_shop, django_asser
     current_vocabulary()  # built once per process; not part of a search
     generation = EmbeddingGeneration.objects.get(pk=small_shop.pk)
     search_products(SearchQuery(text="red tent", page_size=10), generation)  # loads the encoders
-    with django_assert_num_queries(2):  # candidates, then the matching set's rows (facets and page)
+    # full-text candidates (while the query is encoded), vector candidates, the matching set's rows (facets, page)
+    with django_assert_num_queries(3):
         search_products(SearchQuery(text="blue hoodie", page_size=10), generation)
-    with django_assert_num_queries(2):  # same with filters
+    with django_assert_num_queries(3):  # same with filters
         search_products(SearchQuery(text="hoodie", filters=Filters(category="Outdoor", in_stock=True)), generation)
+    photo = PhotoQuery(
+        image_vector=np.ones(generation.image_dim, dtype=np.float32),
+        joint_vector=np.ones(generation.joint_dim, dtype=np.float32),
+    )
+    with django_assert_num_queries(2):  # photo: every vector signal in one statement, then the matching set's rows
+        assert search_products(SearchQuery(photo=photo), generation).total > 0
     with django_assert_num_queries(3):  # browse: page with total, facets, products
         search_products(SearchQuery(filters=Filters(category="Outdoor/Tents")), generation)
 
