@@ -237,25 +237,45 @@ def main() -> None:
         server.wait(timeout=30)
 
 
-def similar_lists_ensure(generation) -> None:
-    """Stored similar-item lists for every product (as the task after an activation makes them); kept in the
-    database, so only the first run pays (a few minutes at 50,000 products)."""
+def similar_lists_ensure(generation, processes: int = 2) -> None:
+    """Stored similar-item lists for every product (as the task after an activation makes them), computed by
+    ``processes`` forked processes over product id ranges; kept in the database, so only the first run pays (a
+    few minutes at 50,000 products)."""
+    import multiprocessing
+
+    from django.db import connection
     from tqdm import tqdm
 
+    from embeddings.models import ProductEmbedding
+    from recommendations.models import SimilarList
+
+    embedded = ProductEmbedding.objects.filter(generation=generation)
+    stored = SimilarList.objects.filter(generation=generation)
+    before = stored.count()
+    missing = embedded.count() - before
+    if missing <= 0:
+        return
+    ids = sorted(embedded.values_list("product_id", flat=True))
+    bounds = [ids[len(ids) * i // processes] for i in range(processes)] + [ids[-1] + 1]
+    ranges = [(bounds[i], bounds[i + 1] - 1) for i in range(processes)]
+    started = time.perf_counter()
+    connection.close()  # not shared with the forked processes: each opens its own
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        jobs = [pool.apply_async(_similar_lists_part, (generation.pk, part)) for part in ranges]
+        with tqdm(total=missing, desc="similar-item lists", unit="product") as bar:
+            while not all(job.ready() for job in jobs):
+                time.sleep(1)
+                bar.update(stored.count() - before - bar.n)
+        count = sum(job.get() for job in jobs)
+    print(f"similar-item lists computed: {count} in {time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _similar_lists_part(generation_id: int, id_range: tuple[int, int]) -> int:
+    from embeddings.models import EmbeddingGeneration
     from recommendations.services import similar_lists_build
 
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        bar = bar or tqdm(total=total, desc="similar-item lists", unit="product")
-        bar.update(done - bar.n)
-
-    started = time.perf_counter()
-    count = similar_lists_build(generation=generation, only_missing=True, progress=progress)
-    if bar is not None:
-        bar.close()
-    print(f"similar-item lists computed: {count} in {time.perf_counter() - started:.0f} s", flush=True)
+    generation = EmbeddingGeneration.objects.get(pk=generation_id)
+    return similar_lists_build(generation=generation, only_missing=True, id_range=id_range)
 
 
 def hnsw_recall(generation, *, samples: int, seed: int) -> dict[str, float]:

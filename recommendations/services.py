@@ -53,17 +53,17 @@ def similar_items(
 
 def similar_list_refresh(*, product: Product, generation: EmbeddingGeneration) -> int:
     """Compute and store the product's default list; returns its length (``NotEmbedded`` propagates)."""
-    row = _computed_list(product, generation)
-    _store([row])
-    return len(row.items)
-
-
-def _computed_list(product: Product, generation: EmbeddingGeneration) -> SimilarList:
     version = (
         ProductEmbedding.objects.filter(generation=generation, product=product)
         .values_list("content_version", flat=True)
         .first()
     )
+    row = _computed_list(product, generation, version)
+    _store([row])
+    return len(row.items)
+
+
+def _computed_list(product: Product, generation: EmbeddingGeneration, version: int | None) -> SimilarList:
     ranking = similar_ranking(product=product, generation=generation, k=MAX_SIMILAR, same_category=False,
                               in_stock=None)  # fmt: skip
     items = [[r.product_id, r.score, {s: list(v) for s, v in r.signals.items()}] for r in ranking]
@@ -84,12 +84,16 @@ def similar_lists_build(
     *,
     generation: EmbeddingGeneration,
     only_missing: bool = False,
+    id_range: tuple[int, int] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """(Re)compute the stored lists of every embedded product of ``generation`` (only those without a current
-    list with ``only_missing``); returns how many were computed. New products reach other products' lists here,
-    so the beat schedule runs it daily."""
+    list with ``only_missing``; only product ids ``first <= id <= last`` with ``id_range``, so that several
+    processes can share the work); returns how many were computed. New products reach other products' lists
+    here, so the beat schedule runs it daily."""
     embedded = ProductEmbedding.objects.filter(generation=generation).order_by("product_id")
+    if id_range is not None:
+        embedded = embedded.filter(product_id__range=id_range)
     todo = list(embedded.values_list("product_id", "content_version"))
     if only_missing:
         have = set(SimilarList.objects.filter(generation=generation).values_list("product_id", "content_version"))
@@ -97,11 +101,11 @@ def similar_lists_build(
     products = Product.objects.only("id", "primary_category_id", "content_version")
     done = 0
     for start in range(0, len(todo), BUILD_BATCH):
-        batch = products.in_bulk([product_id for product_id, _version in todo[start : start + BUILD_BATCH]])
+        versions = dict(todo[start : start + BUILD_BATCH])
         rows = []
-        for product in batch.values():
+        for product in products.filter(pk__in=versions):
             with contextlib.suppress(NotEmbedded):  # its vectors were removed meanwhile
-                rows.append(_computed_list(product, generation))
+                rows.append(_computed_list(product, generation, versions[product.pk]))
         _store(rows)
         done = min(start + BUILD_BATCH, len(todo))
         if progress:
