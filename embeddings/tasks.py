@@ -17,18 +17,21 @@ logger = logging.getLogger(__name__)
 # Lost connections to PostgreSQL or Redis are worth retrying; anything else is a bug or bad data, reported.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
+# Embedding batches: a killed worker's task is delivered again (the upserts make a re-run harmless), lost
+# connections are retried with backoff, and a run is bounded in time.
+EMBEDDING_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+    "soft_time_limit": 20 * 60,
+    "time_limit": 25 * 60,
+}
 
-@shared_task(
-    name="embeddings.embed_stale",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
-)
+
+@shared_task(name="embeddings.embed_stale", **EMBEDDING_TASK_OPTIONS)
 def embed_stale_task() -> int:
     """Embed a bounded batch of stale products into the live generations; queues itself again if more remain."""
     from catalog.models import Product
@@ -41,17 +44,7 @@ def embed_stale_task() -> int:
     return count
 
 
-@shared_task(
-    name="embeddings.embed_products",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
-)
+@shared_task(name="embeddings.embed_products", **EMBEDDING_TASK_OPTIONS)
 def embed_products_task(product_ids: list[int]) -> int:
     """Embed these products now (the admin's "re-embed selected"); products changed or gone meanwhile are fine."""
     from catalog.models import Product

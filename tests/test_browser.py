@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from catalog.services import catalog_import
 from embeddings.models import EmbeddingGeneration, Job, TrainedHead
+from search.models import SearchEvent, SearchLog
 
 from .conftest import ROOT, build_generation, jpeg_bytes, write_small_catalog
 
@@ -153,8 +156,14 @@ def test_staff_open_every_admin_page_and_run_a_playground_query(browser, staff_u
     assert "hashing + pixel-stats" in browser.wait_for("#generations").text
     browser.screenshot("operations")
 
+    now = timezone.now()
+    for minutes, (query, results) in enumerate([("red tent", 4), ("red tent", 4), ("blue kayak", 0)]):
+        SearchLog.objects.create(kind="text", query=query, normalized_query=query, result_count=results,
+                                 latency_ms=10.0 + minutes, created_at=now - timedelta(minutes=minutes))  # fmt: skip
     browser.open("/admin/analytics/")
     assert len(browser.find_all("svg.chart")) == 2
+    assert browser.find("#searches").text == "3"
+    assert "red tent" in browser.find("#top-queries").text and "blue kayak" in browser.find("#zero-result-queries").text
     browser.screenshot("analytics")
 
     browser.open("/admin/playground/")
@@ -243,9 +252,11 @@ def test_a_shopper_searches_filters_searches_by_photo_and_opens_similar_items(br
     assert browser.find_all("#products .card")[0].get_attribute("data-sku").endswith("BLU")
     browser.screenshot("photo-search")
 
-    # open a product, see its similar items, open one of them
+    # open a product (the click is reported for click-through), see its similar items, open one of them
+    first = browser.find_all("#products .card")[0].get_attribute("data-sku")
     browser.find_all("#products .card")[0].click()
     browser.wait(lambda d: "/products/" in d.current_url)
+    browser.wait(lambda d: SearchEvent.objects.filter(type="click", sku=first, position=1).exists())
     browser.wait(lambda d: browser.find("#product-name").text not in ("", "Loading…"))
     similar = browser.wait(lambda d: browser.find_all("#similar .card"), message="similar items")
     current = browser.find("#product").get_attribute("data-sku")

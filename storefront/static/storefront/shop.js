@@ -23,6 +23,14 @@
     return node;
   }
 
+  // Catalog texts may carry HTML entities ("CoolTech&trade;"): shown as the characters they stand for. A
+  // textarea decodes without running or loading anything, and the result is only ever set as text.
+  var decoder = document.createElement("textarea");
+  function text(value) {
+    decoder.innerHTML = value || "";
+    return decoder.value;
+  }
+
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
   function cookie(name) {
@@ -94,13 +102,13 @@
     var href = "/products/" + encodeURIComponent(product.sku) + "/";
     if (options.searchId) href += "?sid=" + encodeURIComponent(options.searchId) + "&pos=" + options.position;
     var photo = product.photo_url
-      ? el("img", { src: product.photo_url, alt: product.name, loading: "lazy" })
+      ? el("img", { src: product.photo_url, alt: text(product.name), loading: "lazy" })
       : el("span", { className: "no-photo", text: "No photo" });
     var link = el("a", { className: "card", href: href, "data-sku": product.sku }, [
       el("div", { className: "card-photo" }, [photo]),
       el("div", { className: "card-body" }, [
         product.brand ? el("span", { className: "card-brand", text: product.brand }) : null,
-        el("span", { className: "card-name", text: product.name }),
+        el("span", { className: "card-name", text: text(product.name) }),
         stars(product.rating),
         el("span", { className: "card-price", text: money(product.price, product.currency) }),
         product.in_stock === false ? el("span", { className: "card-stock out", text: "Out of stock" }) : null
@@ -314,8 +322,8 @@
     });
 
     getJSON("products/" + encodeURIComponent(sku)).then(function (product) {
-      document.title = product.name + " · " + document.title.split(" · ").pop();
-      document.getElementById("product-name").textContent = product.name;
+      document.title = text(product.name) + " · " + document.title.split(" · ").pop();
+      document.getElementById("product-name").textContent = text(product.name);
       document.getElementById("product-brand").textContent = product.brand || "";
       document.getElementById("product-price").textContent = money(product.price, product.currency);
       var stock = document.getElementById("product-stock");
@@ -323,7 +331,7 @@
       stock.className = "stock " + (product.in_stock ? "in" : "out");
       var rating = stars({ average: +product.rating_average, count: product.rating_count });
       if (rating) document.getElementById("product-rating").appendChild(rating);
-      document.getElementById("product-description").textContent = product.description || "";
+      document.getElementById("product-description").textContent = text(product.description);
       var crumbs = document.getElementById("crumbs");
       var path = [];
       (product.category || "").split("/").filter(Boolean).forEach(function (part) {
@@ -342,7 +350,7 @@
         });
         thumbs.appendChild(thumb);
       });
-      if (product.images && product.images.length) { main.src = product.images[0].url; main.alt = product.name; }
+      if (product.images && product.images.length) { main.src = product.images[0].url; main.alt = text(product.name); }
       var options = {};
       (product.variants || []).forEach(function (variant) {
         Object.keys(variant.attributes || {}).forEach(function (name) {
