@@ -89,3 +89,14 @@ def test_searches_over_time_per_hour_and_per_day(logs):
     unit, buckets = analytics.searches_over_time(start=start - timedelta(days=2), end=end + timedelta(days=1))
     assert unit == "day"
     assert [(b.start.day, b.searches) for b in buckets] == [(8, 0), (9, 1), (10, 10), (11, 1)]
+
+
+def test_svg_bar_chart_scales_to_a_round_maximum_and_escapes_labels():
+    from dashboard.charts import Series, bar_chart, nice_ceiling
+
+    assert [nice_ceiling(v) for v in (0, 0.7, 3, 7, 10, 11, 430)] == [1.0, 1.0, 5.0, 10.0, 10.0, 20.0, 500.0]
+    svg = bar_chart(["<b>mon</b>", "tue"], [Series("searches", [4, 2], "#0969da")], title="Searches & more")
+    assert svg.count("<rect") == 3  # two bars and the legend's swatch
+    assert "&lt;b&gt;mon&lt;/b&gt;" in svg and "<b>" not in svg and "Searches &amp; more" in svg
+    # the axis goes to 5 (the round ceiling of 4) over 220 - 12 - 36 = 172 px: bars of 4/5 and 2/5 of that
+    assert 'height="137.6"' in svg and 'height="68.8"' in svg
