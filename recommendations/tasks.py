@@ -1,0 +1,34 @@
+"""Celery tasks of recommendations: (re)building the stored similar-item lists."""
+
+import logging
+
+from celery import shared_task
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    name="recommendations.build_similar_lists", acks_late=True, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300
+)
+def build_similar_lists_task(generation_id: int | None = None, only_missing: bool = False) -> int:
+    """Lists of every product of a generation (default: the active one). After an activation only the missing
+    ones; the daily run recomputes all, so that products added since appear in other products' lists."""
+    from embeddings.models import EmbeddingGeneration
+
+    from .services import similar_lists_build
+
+    generations = EmbeddingGeneration.objects.all()
+    generation = (
+        generations.filter(pk=generation_id).first()
+        if generation_id
+        else generations.filter(state=EmbeddingGeneration.State.ACTIVE).first()
+    )
+    if generation is None:
+        return 0
+
+    def progress(done: int, total: int) -> None:
+        logger.info(
+            "similar-item lists of generation %s: %d/%d (%.0f%%)", generation.pk, done, total, 100 * done / total
+        )
+
+    return similar_lists_build(generation=generation, only_missing=only_missing, progress=progress)
