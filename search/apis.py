@@ -11,7 +11,6 @@ import binascii
 import time
 import uuid
 
-import numpy as np
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.utils import timezone
@@ -24,21 +23,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
-from embeddings.neural.encoders import set_threads
-from embeddings.services.embedding import generation_models
 
 from .cache import cache_key, cache_result, cached_result, popularity_record
 from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
 from .selectors import (
-    PHOTO_TEXT_REFINE_WEIGHT,
     NoActiveGeneration,
-    PhotoQuery,
     SearchQuery,
     SearchResult,
     active_generation_cached,
     attribute_names,
-    query_text_vectors,
+    photo_query,
     search_products,
 )
 from .services import search_event_record, search_log_record
@@ -256,16 +251,9 @@ class ImageSearchApi(APIView):
         generation = active_generation_cached()
         if generation is None:
             return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
-        encoders, head = generation_models(generation)
-        set_threads(settings.SEARCH_TORCH_THREADS)
-        image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
-        joint = head.project(image_vector[None, :], "image")[0]
-        if params["q"]:
-            joint = joint + PHOTO_TEXT_REFINE_WEIGHT * query_text_vectors(generation, params["q"])[1]
-            joint = joint / np.linalg.norm(joint)
         query = SearchQuery(
             text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion,
-            photo=PhotoQuery(image_vector=image_vector, joint_vector=joint),
+            photo=photo_query(generation, image, params["q"]),
         )  # fmt: skip
         result = search_products(query, generation)
         payload = result_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])

@@ -76,6 +76,19 @@ def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.n
     return text_vector, head.project(text_vector[None, :], "text")[0]
 
 
+def photo_query(generation: EmbeddingGeneration, image, text: str = "") -> PhotoQuery:
+    """The vectors of a photo search: the photo in the image space and in the joint space, pulled towards the
+    optional ``text`` ("like this, but in blue")."""
+    encoders, head = generation_models(generation)
+    set_threads(settings.SEARCH_TORCH_THREADS)
+    image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
+    joint = head.project(image_vector[None, :], "image")[0]
+    if text:
+        joint = joint + PHOTO_TEXT_REFINE_WEIGHT * query_text_vectors(generation, text)[1]
+        joint = joint / np.linalg.norm(joint)
+    return PhotoQuery(image_vector=image_vector, joint_vector=joint)
+
+
 _generation_cache: tuple[float, EmbeddingGeneration | None] = (0.0, None)
 # Search reads the active generation at most this often (activation shows within this many seconds).
 ACTIVE_GENERATION_TTL_SECONDS = 2.0

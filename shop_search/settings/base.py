@@ -14,7 +14,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dashboard.apps.ShopAdminConfig",  # django.contrib.admin with the project's admin site (staff only)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -30,6 +30,8 @@ INSTALLED_APPS = [
     "embeddings.apps.EmbeddingsConfig",
     "search.apps.SearchConfig",
     "recommendations.apps.RecommendationsConfig",
+    "dashboard.apps.DashboardConfig",
+    "storefront.apps.StorefrontConfig",
 ]
 
 MIDDLEWARE = [
