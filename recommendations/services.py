@@ -93,7 +93,7 @@ def similar_lists_build(
     here, so the beat schedule runs it daily."""
     embedded = ProductEmbedding.objects.filter(generation=generation).order_by("product_id")
     if id_range is not None:
-        embedded = embedded.filter(product_id__range=id_range)
+        embedded = embedded.filter(product_id__gte=id_range[0], product_id__lte=id_range[1])
     todo = list(embedded.values_list("product_id", "content_version"))
     if only_missing:
         have = set(SimilarList.objects.filter(generation=generation).values_list("product_id", "content_version"))

@@ -270,6 +270,10 @@ def test_similar_lists_build_covers_every_embedded_product(small_shop):
     assert seen[-1] == (16, 16)
     assert SimilarList.objects.filter(generation=small_shop).count() == 16
     assert similar_lists_build(generation=small_shop, only_missing=True) == 0
+    ids = sorted(SimilarList.objects.values_list("product_id", flat=True))
+    SimilarList.objects.all().delete()
+    assert similar_lists_build(generation=small_shop, id_range=(ids[0], ids[7])) == 8  # one process's share
+    assert similar_lists_build(generation=small_shop, only_missing=True, id_range=(ids[8], ids[-1])) == 8
     ProductEmbedding.objects.filter(product__sku="JAC-RED", generation=small_shop).update(content_version=7)
     assert build_similar_lists_task(only_missing=True) == 1  # the active generation, one product out of date
     lists = SimilarList.objects.filter(generation=small_shop)
