@@ -116,6 +116,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         TRAIN = "train", "train alignment head"
         BUILD = "build", "build generation"
+        SIMILAR = "similar", "similar-item lists"
 
     class State(models.TextChoices):
         QUEUED = "queued"

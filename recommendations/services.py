@@ -100,6 +100,8 @@ def similar_lists_build(
         todo = [entry for entry in todo if entry not in have]
     products = Product.objects.only("id", "primary_category_id", "content_version")
     done = 0
+    if progress:
+        progress(0, len(todo))
     for start in range(0, len(todo), BUILD_BATCH):
         versions = dict(todo[start : start + BUILD_BATCH])
         rows = []

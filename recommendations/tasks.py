@@ -11,9 +11,11 @@ logger = logging.getLogger(__name__)
     name="recommendations.build_similar_lists", acks_late=True, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 300
 )
 def build_similar_lists_task(generation_id: int | None = None, only_missing: bool = False) -> int:
-    """Lists of every product of a generation (default: the active one). After an activation only the missing
-    ones; the daily run recomputes all, so that products added since appear in other products' lists."""
-    from embeddings.models import EmbeddingGeneration
+    """Lists of every product of a generation (default: the active one), with a job the operations page shows.
+    After an activation only the missing ones; the daily run recomputes all, so that products added since appear
+    in other products' lists."""
+    from embeddings.models import EmbeddingGeneration, Job
+    from embeddings.services.jobs import JobProgress
 
     from .services import similar_lists_build
 
@@ -25,10 +27,19 @@ def build_similar_lists_task(generation_id: int | None = None, only_missing: boo
     )
     if generation is None:
         return 0
+    progress = JobProgress(Job.objects.create(kind=Job.Kind.SIMILAR, generation=generation))
 
-    def progress(done: int, total: int) -> None:
-        logger.info(
-            "similar-item lists of generation %s: %d/%d (%.0f%%)", generation.pk, done, total, 100 * done / total
-        )
+    def report(done: int, total: int) -> None:
+        if done == 0:
+            progress.start(total=total, message=f"similar-item lists of generation {generation.pk}")
+        else:
+            progress.advance(done)
+            logger.info("similar-item lists of generation %s: %d/%d", generation.pk, done, total)
 
-    return similar_lists_build(generation=generation, only_missing=only_missing, progress=progress)
+    try:
+        count = similar_lists_build(generation=generation, only_missing=only_missing, progress=report)
+    except Exception as exc:
+        progress.fail(f"{type(exc).__name__}: {exc}")
+        raise
+    progress.finish()
+    return count

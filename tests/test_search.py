@@ -15,7 +15,7 @@ from rest_framework.authtoken.models import Token
 from catalog.models import Category, Product, ProductCategory, Variant
 from catalog.services import catalog_import
 from embeddings.indexes import indexes_create
-from embeddings.models import EmbeddingGeneration, ProductEmbedding, TrainedHead
+from embeddings.models import EmbeddingGeneration, Job, ProductEmbedding, TrainedHead
 from embeddings.neural.head import AlignmentHead
 from search import selectors
 from search.filters import Filters
@@ -276,6 +276,8 @@ def test_similar_lists_build_covers_every_embedded_product(small_shop):
     assert similar_lists_build(generation=small_shop, only_missing=True, id_range=(ids[8], ids[-1])) == 8
     ProductEmbedding.objects.filter(product__sku="JAC-RED", generation=small_shop).update(content_version=7)
     assert build_similar_lists_task(only_missing=True) == 1  # the active generation, one product out of date
+    job = Job.objects.filter(kind=Job.Kind.SIMILAR).latest("id")  # what the operations page shows
+    assert (job.state, job.done, job.total, job.percent, job.generation_id) == ("done", 1, 1, 100.0, small_shop.pk)
     lists = SimilarList.objects.filter(generation=small_shop)
     assert all(len(row.items) == 15 and row.product_id not in [i[0] for i in row.items] for row in lists)
 
