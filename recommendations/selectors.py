@@ -2,7 +2,8 @@
 
 Candidates come from three signals in one statement (fused joint space, image space, text space), are fused by
 reciprocal rank, then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
-(the same item in ten colours) do not fill the list.
+(the same item in ten colours) do not fill the list. A product's default list is also stored (``SimilarList``,
+written by ``services.py``) and read back here in one row.
 """
 
 from __future__ import annotations
@@ -65,9 +66,8 @@ def category_closeness(a: str | None, b: str | None) -> float:
 def stored_similar(*, product: Product, generation: EmbeddingGeneration, k: int) -> SimilarResult | None:
     """The first ``k`` items of the product's precomputed list, if it is current (computed from the product's
     present vectors) and enough of its products still exist; otherwise None."""
-    vectors_version = ProductEmbedding.objects.filter(generation=generation, product=product).values("content_version")[
-        :1
-    ]
+    embedding = ProductEmbedding.objects.filter(generation=generation, product=product)
+    vectors_version = embedding.values("content_version")[:1]
     stored = (
         SimilarList.objects.filter(generation=generation, product=product, content_version=Subquery(vectors_version))
         .values_list("items", flat=True)
