@@ -9,7 +9,6 @@ queries).
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +21,7 @@ from django.db import connection
 from catalog.models import ProductImage
 from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration
-from embeddings.neural.encoders import set_threads
+from embeddings.neural.encoders import query_encoder, set_threads
 from embeddings.selectors import active_generation
 from embeddings.services.embedding import generation_models
 
@@ -72,7 +71,8 @@ def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.n
     """(text encoder vector, joint-space vector) of a query; repeated queries are not encoded again."""
     encoders, head = generation_models(generation)
     set_threads(settings.SEARCH_TORCH_THREADS)
-    text_vector = encoders.text.encode_texts([text])[0]
+    encoder = query_encoder(encoders.text) if settings.SEARCH_QUERY_INT8 else encoders.text
+    text_vector = encoder.encode_texts([text])[0]
     return text_vector, head.project(text_vector[None, :], "text")[0]
 
 
@@ -271,7 +271,7 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
 # Photo and primary category are looked up for the page's products only (CASE skips the subquery otherwise).
 _PRODUCT_ROWS_SQL = """
     SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
-           p.attributes -> 'color' AS color, p.attributes -> 'size' AS size,
+           {values_color} AS color, {values_size} AS size,
            CASE WHEN p.id = ANY(%s) THEN (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id
                 AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) END AS photo,
            CASE WHEN p.id = ANY(%s) THEN (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id)
@@ -280,6 +280,16 @@ _PRODUCT_ROWS_SQL = """
                  WHERE pc.product_id = p.id) AS categories
     FROM catalog_product p WHERE p.id = ANY(%s)
 """
+
+
+# An attribute's values as a text array (one value or a list of them in the catalog), read without JSON parsing.
+_ATTRIBUTE_VALUES = (
+    "CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text("
+    "p.attributes -> '{0}')) WHEN 'null' THEN '{{}}'::text[] ELSE array_remove(ARRAY[p.attributes ->> '{0}'], NULL) END"
+)
+_PRODUCT_ROWS_SQL = _PRODUCT_ROWS_SQL.format(
+    values_color=_ATTRIBUTE_VALUES.format("color"), values_size=_ATTRIBUTE_VALUES.format("size")
+)
 
 
 def product_rows(product_ids: list[int], page_ids: list[int] | None = None) -> dict[int, dict]:
@@ -304,12 +314,8 @@ def products_for_page(product_ids: list[int], rows: dict[int, dict] | None = Non
     return [rows[product_id] for product_id in product_ids if product_id in rows]
 
 
-def _values(value) -> list[str]:
-    if isinstance(value, str):  # Django's connection hands jsonb over as JSON text
-        value = json.loads(value)
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)] if value not in (None, "") else []
+def _values(value: list[str]) -> list[str]:
+    return [v for v in value if v != ""]
 
 
 def facets_from_rows(rows: list[dict]) -> dict[str, list[dict]]:

@@ -441,7 +441,17 @@ def test_anonymous_throttling_answers_429_with_retry_after(api, small_shop, sett
     codes = [api.get("/api/v1/search", {"q": "tent"}).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     response = api.get("/api/v1/search", {"q": "tent"})
-    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    assert response.status_code == 429 and 0 < int(response["Retry-After"]) <= 60
+    # another client has its own counter
+    assert api.get("/api/v1/search", {"q": "tent"}, REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_throttle_rates_parse_or_fail_clearly():
+    from shop_search.throttling import parse_rate
+
+    assert parse_rate("600/min") == (600, 60) and parse_rate("5/s") == (5, 1) and parse_rate("9/day") == (9, 86400)
+    with pytest.raises(ValueError, match="bad rate"):
+        parse_rate("600/fortnight")
 
 
 def test_the_product_write_endpoint_needs_a_staff_token(api, small_shop, django_user_model):
