@@ -6,7 +6,8 @@
 Imports the real source catalog and builds (trains, embeds, activates) a real generation with the configured
 encoders, then adds synthetic products until there are ``products`` in all: each one a varied copy of a random
 source product (colour, size, material, price, stock, brand, 0-3 reviews, 1-2 of the source's stored photos) whose
-vectors are the source's vectors plus Gaussian noise (cosine about 0.9 to the source), so no encoder runs for them.
+vectors are a blend of the source's and a random partner product's vectors (partner weight up to ``BLEND_MAX``) plus
+Gaussian noise (cosine about 0.9 to the blend), so no encoder runs for them.
 Exactly 1% of the products carry ``"collection": "Rare"`` (a 1%-selective filter). Everything is deterministic for a
 seed. Rows go in with COPY (binary for the vector tables), then full-text documents, the generation's HNSW indexes
 and planner statistics are rebuilt.
@@ -26,7 +27,7 @@ import math
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -49,7 +50,12 @@ BRANDS = [
 ADJECTIVES = ["Classic", "Lightweight", "Essential", "Everyday", "Performance", "Premium", "Relaxed", "Trail"]
 RARE_ATTRIBUTE = ("collection", "Rare")
 RARE_FRACTION = 0.01
-NOISE_COSINE = 0.9  # expected cosine between a synthetic vector and its source vector
+NOISE_COSINE = 0.9  # expected cosine between a synthetic vector and its (blended) base vector
+# A synthetic product's vectors start between its source's and a random partner's (weight up to this), so the
+# catalog fills the space between real products as a real one does. Without it every source grows an isolated
+# ball of ~500 near-copies; an HNSW graph built over such balls loses the edges between them and a search that
+# enters the wrong ball cannot leave it (photo recall@10 0.91 whatever ef_search; see bench/search_latency.py).
+BLEND_MAX = 0.5
 IN_STOCK_P = 0.9
 PRICE_FACTOR = (0.7, 1.5)
 CHUNK = 2500  # synthetic products per COPY transaction
@@ -214,6 +220,10 @@ class Synthetic:
     attributes: dict
     photos: list[SourcePhoto]
     reviews: list[tuple[int, str, str, str]]  # (rating, title, body, author)
+    # Vectors lie between the source's and a partner product's: (1 - blend) * source + blend * partner, then noise.
+    partner: SourceProduct | None = None
+    blend: float = 0.0
+    partner_photos: list[SourcePhoto | None] = field(default_factory=list)  # one per photo
 
 
 def _synthetics_plan(
@@ -231,6 +241,9 @@ def _synthetics_plan(
     photo_count = rng.integers(1, 3, size=count)
     review_count = rng.integers(0, 4, size=count)
     rare_set = set(rng.choice(count, size=rare, replace=False).tolist()) if rare else set()
+    partner_index = rng.integers(0, len(sources), size=count)
+    blend = rng.uniform(0.0, BLEND_MAX, size=count)
+    partner_photo = rng.integers(0, 1 << 30, size=(count, 2))
 
     plan = []
     for n in range(count):
@@ -258,6 +271,11 @@ def _synthetics_plan(
         if source.photos:
             k = min(int(photo_count[n]), len(source.photos))
             photos = [source.photos[i] for i in sorted(rng.choice(len(source.photos), size=k, replace=False))]
+        partner = sources[partner_index[n]] if partner_index[n] != source_index[n] else None
+        partner_photos = [
+            partner.photos[int(partner_photo[n, j]) % len(partner.photos)] if partner and partner.photos else None
+            for j in range(len(photos))
+        ]
         pool = source.reviews or vocabulary.reviews
         reviews = []
         for _ in range(int(review_count[n])):
@@ -275,9 +293,24 @@ def _synthetics_plan(
                 attributes=attributes,
                 photos=photos,
                 reviews=reviews,
+                partner=partner,
+                blend=float(blend[n]) if partner else 0.0,
+                partner_photos=partner_photos,
             )
         )
     return plan
+
+
+def _blend(source: np.ndarray | None, partner: np.ndarray | None, weight: float) -> np.ndarray | None:
+    """The unit vector ``(1 - weight) * source + weight * partner`` (the source alone when either is missing)."""
+    if source is None or partner is None or weight == 0.0:
+        return source
+    mixed = (1.0 - weight) * source + weight * partner
+    return (mixed / np.linalg.norm(mixed)).astype(np.float32)
+
+
+def _product_base(s: Synthetic, stream: str) -> np.ndarray | None:
+    return _blend(getattr(s.source, stream), getattr(s.partner, stream) if s.partner else None, s.blend)
 
 
 def _perturb(base: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -375,6 +408,7 @@ def _load_chunk(
 
     products, links, images, reviews = [], [], [], []
     photo_rows: list[tuple[int, int, SourcePhoto]] = []  # (image id, product id, source photo)
+    photo_blends: list[tuple[SourcePhoto, SourcePhoto | None, float]] = []  # (source photo, partner photo, weight)
     for product_id, s in zip(product_ids, plan, strict=True):
         source = s.source
         row = {
@@ -399,19 +433,27 @@ def _load_chunk(
                 "error": "",
             })  # fmt: skip
             photo_rows.append((image_id, product_id, photo))
+            photo_blends.append((photo, s.partner_photos[position], s.blend))
         for index, (rating, title, body, author) in enumerate(s.reviews):
             reviews.append({
                 "product_id": product_id, "rating": rating, "title": title, "body": body, "author": author,
                 "created_at": None, "fingerprint": hashlib.sha256(f"{s.sku}\x1f{index}".encode()).hexdigest(),
             })  # fmt: skip
 
-    text_vector = _perturb(np.stack([s.source.text_vector for s in plan]), rng["text_vector"])
-    aligned_text = _perturb(np.stack([s.source.aligned_text for s in plan]), rng["aligned_text"])
-    image_vector = _perturb(_stack([s.source.image_vector for s in plan], generation.image_dim), rng["image_vector"])
-    aligned_image = _perturb(_stack([s.source.aligned_image for s in plan], generation.joint_dim), rng["aligned_image"])
-    photo_vector = _perturb(_stack([p.vector for _i, _p, p in photo_rows], generation.image_dim), rng["photo"])
+    text_vector = _perturb(np.stack([_product_base(s, "text_vector") for s in plan]), rng["text_vector"])
+    aligned_text = _perturb(np.stack([_product_base(s, "aligned_text") for s in plan]), rng["aligned_text"])
+    image_vector = _perturb(
+        _stack([_product_base(s, "image_vector") for s in plan], generation.image_dim), rng["image_vector"]
+    )
+    aligned_image = _perturb(
+        _stack([_product_base(s, "aligned_image") for s in plan], generation.joint_dim), rng["aligned_image"]
+    )
+    photo_vector = _perturb(
+        _stack([_blend(p.vector, q and q.vector, w) for p, q, w in photo_blends], generation.image_dim), rng["photo"]
+    )
     photo_aligned = _perturb(
-        _stack([p.aligned for _i, _p, p in photo_rows], generation.joint_dim), rng["photo_aligned"]
+        _stack([_blend(p.aligned, q and q.aligned, w) for p, q, w in photo_blends], generation.joint_dim),
+        rng["photo_aligned"],
     )
 
     embeddings = []
@@ -577,8 +619,12 @@ def build_scaled_catalog(
 # --- the kept scratch database -----------------------------------------------------------------------------------
 
 
+# Bump when the generator changes what it builds: kept databases built by an older one are rebuilt.
+GENERATOR_VERSION = 2
+
+
 def _marker(products: int, seed: int) -> dict:
-    return {"scaled_catalog": {"products": products, "seed": seed}}
+    return {"scaled_catalog": {"products": products, "seed": seed, "generator": GENERATOR_VERSION}}
 
 
 def _database_comment(name: str) -> dict | None:
@@ -624,8 +670,9 @@ def scaled_database_build(products: int, *, seed: int = 0, source: Path = DEFAUL
 
 @contextlib.contextmanager
 def scaled_database(products: int, *, seed: int = 0, source: Path = DEFAULT_SOURCE, progress: bool = True):
-    """Point Django at the kept database ``test_scaled_<products>`` (built first when missing, unfinished or built
-    with another seed; migrated when new migrations appeared) and yield its active generation. The database stays."""
+    """Point Django at the kept database ``test_scaled_<products>`` (built first when missing, unfinished, or built
+    with another seed or generator version; migrated when new migrations appeared) and yield its active generation.
+    The database stays."""
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection

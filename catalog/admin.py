@@ -1,9 +1,22 @@
-"""Django admin for the catalog: browse products with their photos, variants and reviews."""
+"""Django admin for the catalog: products with their main photo, embedding status and photo errors; variants,
+photos and reviews inline; actions that re-embed or mark products stale (through the embedding services)."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.html import format_html
 
+from embeddings.services.freshness import products_mark_stale, products_reembed
+
 from .models import Category, Product, ProductImage, Review, Variant
+
+THUMBNAIL_HEIGHT = 48
+
+
+def thumbnail_html(url: str | None, *, height: int = THUMBNAIL_HEIGHT) -> str:
+    if not url:
+        return "-"
+    return format_html('<img src="{}" alt="" style="height:{}px;max-width:{}px;object-fit:contain">', url, height,
+                       height * 2)  # fmt: skip
 
 
 class ProductImageInline(admin.TabularInline):
@@ -14,9 +27,7 @@ class ProductImageInline(admin.TabularInline):
 
     @admin.display(description="photo")
     def thumbnail(self, image: ProductImage) -> str:
-        if not image.file:
-            return "-"
-        return format_html('<img src="{}" style="height:64px">', image.file.url)
+        return thumbnail_html(image.file.url if image.file else None, height=64)
 
 
 class VariantInline(admin.TabularInline):
@@ -32,14 +43,101 @@ class ReviewInline(admin.TabularInline):
     readonly_fields = fields
 
 
+class EmbeddingStatusFilter(admin.SimpleListFilter):
+    title = "embedding status"
+    parameter_name = "embedding"
+
+    def lookups(self, request, model_admin):
+        return [("fresh", "fresh"), ("stale", "stale"), ("failed", "failed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.exclude(embedding_error="")
+        if self.value() == "stale":
+            return queryset.filter(embeddings_stale=True, embedding_error="")
+        if self.value() == "fresh":
+            return queryset.filter(embeddings_stale=False, embedding_error="")
+        return queryset
+
+
+class PhotoErrorFilter(admin.SimpleListFilter):
+    title = "photo errors"
+    parameter_name = "photo_errors"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "with photo errors"), ("no", "without")]
+
+    def queryset(self, request, queryset):
+        failing = ProductImage.objects.exclude(error="").values("product_id")
+        if self.value() == "yes":
+            return queryset.filter(id__in=failing)
+        if self.value() == "no":
+            return queryset.exclude(id__in=failing)
+        return queryset
+
+
+def embedding_status(product: Product) -> str:
+    if product.embedding_error:
+        return "failed"
+    return "stale" if product.embeddings_stale else "fresh"
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "primary_category", "price", "currency", "in_stock", "updated_at")
-    list_filter = ("in_stock", "brand", "primary_category")
-    search_fields = ("sku", "name", "variants__sku")
+    list_display = ("photo", "sku", "name", "primary_category", "price", "in_stock", "embedding", "photo_errors")
+    list_display_links = ("photo", "sku")
+    list_filter = ("in_stock", EmbeddingStatusFilter, PhotoErrorFilter, "brand", "primary_category")
+    search_fields = ("sku", "name", "brand", "variants__sku")
     list_select_related = ("primary_category",)
-    readonly_fields = ("created_at", "updated_at", "source_hash")
+    list_per_page = 50
+    readonly_fields = ("created_at", "updated_at", "source_hash", "content_version", "embeddings_stale",
+                       "embedding_error", "rating_average", "rating_count")  # fmt: skip
     inlines = [ProductImageInline, VariantInline, ReviewInline]
+    actions = ["reembed_selected", "mark_stale"]
+
+    def get_queryset(self, request) -> QuerySet:
+        usable = ProductImage.objects.filter(product=OuterRef("pk"), error="").exclude(file="").order_by("position")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                main_photo=Subquery(usable.values("file")[:1]),
+                photo_error_count=Count("images", filter=~Q(images__error=""), distinct=True),
+            )
+        )
+
+    @admin.display(description="photo")
+    def photo(self, product: Product) -> str:
+        if not product.main_photo:
+            return "-"
+        return thumbnail_html(ProductImage._meta.get_field("file").storage.url(product.main_photo))
+
+    @admin.display(description="embedding", ordering="embeddings_stale")
+    def embedding(self, product: Product) -> str:
+        status = embedding_status(product)
+        colours = {"fresh": "#1a7f37", "stale": "#9a6700", "failed": "#cf222e"}
+        if status == "failed":
+            return format_html('<span style="color:{}" title="{}">failed: {}</span>', colours[status],
+                               product.embedding_error, product.embedding_error[:80])  # fmt: skip
+        return format_html('<span style="color:{}">{}</span>', colours[status], status)
+
+    @admin.display(description="photo errors", ordering="photo_error_count")
+    def photo_errors(self, product: Product) -> str:
+        count = product.photo_error_count
+        return format_html('<span style="color:#cf222e">{}</span>', count) if count else "0"
+
+    @admin.action(description="Re-embed selected products now")
+    def reembed_selected(self, request, queryset) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        products_reembed(product_ids=ids)
+        self.message_user(request, f"{len(ids)} product(s) queued for embedding.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected products stale")
+    def mark_stale(self, request, queryset) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        products_mark_stale(product_ids=ids)
+        self.message_user(request, f"{len(ids)} product(s) marked stale; the embedding task picks them up.",
+                          messages.SUCCESS)  # fmt: skip
 
 
 @admin.register(Category)

@@ -119,6 +119,7 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         TRAIN = "train", "train alignment head"
         BUILD = "build", "build generation"
+        SIMILAR = "similar", "similar-item lists"
 
     class State(models.TextChoices):
         QUEUED = "queued"

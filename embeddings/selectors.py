@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 
 from catalog.models import Product, ProductImage, Review
 
 from .indexes import vector_expression
-from .models import EmbeddingGeneration
+from .models import EmbeddingGeneration, Job
 from .texts import PhotoContent, ProductContent
 
 
@@ -21,6 +21,30 @@ def live_generations() -> list[EmbeddingGeneration]:
     """Generations that must follow catalog changes: the active one and any being built."""
     states = [EmbeddingGeneration.State.ACTIVE, EmbeddingGeneration.State.BUILDING]
     return list(EmbeddingGeneration.objects.filter(state__in=states).order_by("id"))
+
+
+def generations_overview() -> list[EmbeddingGeneration]:
+    """Every generation, newest first, with ``product_count`` (products with vectors) and
+    ``with_photo_count`` (of those, products embedded with at least one photo). 1 query."""
+    return list(
+        EmbeddingGeneration.objects.select_related("head")
+        .annotate(
+            product_count=Count("product_embeddings"),
+            with_photo_count=Count("product_embeddings", filter=Q(product_embeddings__photo_count__gt=0)),
+        )
+        .order_by("-id")
+    )
+
+
+# Jobs shown on the operations page (and polled by it): those still going and the latest finished ones.
+RECENT_JOBS = 10
+
+
+def jobs_recent(*, limit: int = RECENT_JOBS) -> list[Job]:
+    """Queued and running jobs, then the most recent others, newest first."""
+    live = list(Job.objects.filter(state__in=[Job.State.QUEUED, Job.State.RUNNING]).order_by("-id"))
+    finished = Job.objects.exclude(pk__in=[job.pk for job in live]).order_by("-id")[: max(0, limit - len(live))]
+    return live + list(finished)
 
 
 def product_contents(product_ids: list[int]) -> list[tuple[ProductContent, int]]:

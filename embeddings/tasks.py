@@ -17,18 +17,21 @@ logger = logging.getLogger(__name__)
 # Lost connections to PostgreSQL or Redis are worth retrying; anything else is a bug or bad data, reported.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
+# Embedding batches: a killed worker's task is delivered again (the upserts make a re-run harmless), lost
+# connections are retried with backoff, and a run is bounded in time.
+EMBEDDING_TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "max_retries": 8,
+    "soft_time_limit": 20 * 60,
+    "time_limit": 25 * 60,
+}
 
-@shared_task(
-    name="embeddings.embed_stale",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
-)
+
+@shared_task(name="embeddings.embed_stale", **EMBEDDING_TASK_OPTIONS)
 def embed_stale_task() -> int:
     """Embed a bounded batch of stale products into the live generations; queues itself again if more remain."""
     from catalog.models import Product
@@ -36,9 +39,20 @@ def embed_stale_task() -> int:
     from .services.freshness import stale_products_embed
 
     count = stale_products_embed()
-    if count and Product.objects.filter(embeddings_stale=True).exists():
+    if count and Product.objects.filter(embeddings_stale=True, embedding_error="").exists():
         embed_stale_task.apply_async(countdown=1)
     return count
+
+
+@shared_task(name="embeddings.embed_products", **EMBEDDING_TASK_OPTIONS)
+def embed_products_task(product_ids: list[int]) -> int:
+    """Embed these products now (the admin's "re-embed selected"); products changed or gone meanwhile are fine."""
+    from catalog.models import Product
+
+    from .services.freshness import products_embed_now
+
+    ids = list(Product.objects.filter(id__in=product_ids).order_by("id").values_list("id", flat=True))
+    return products_embed_now(product_ids=ids)
 
 
 @shared_task(

@@ -10,9 +10,8 @@ from catalog.models import Product
 from search.apis import result_payload
 from search.selectors import SearchResult, active_generation_cached
 
-from .selectors import NotEmbedded, similar_products
-
-MAX_SIMILAR = 50
+from .selectors import MAX_SIMILAR, NotEmbedded
+from .services import similar_items
 
 
 class SimilarInput(serializers.Serializer):
@@ -44,7 +43,7 @@ class SimilarApi(APIView):
         if generation is None:
             return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
         try:
-            similar = similar_products(
+            similar = similar_items(
                 product=product,
                 generation=generation,
                 k=params["k"],
@@ -59,4 +58,5 @@ class SimilarApi(APIView):
         payload.pop("facets")
         payload.pop("corrected_query")
         payload["sku"] = product.sku
-        return Response(payload)
+        # "stored": read from the product's precomputed list; "computed": from the vector indexes just now
+        return Response(payload, headers={"X-Similar-Source": "stored" if similar.stored else "computed"})

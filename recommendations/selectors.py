@@ -2,7 +2,8 @@
 
 Candidates come from three signals in one statement (fused joint space, image space, text space), are fused by
 reciprocal rank, then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
-(the same item in ten colours) do not fill the list.
+(the same item in ten colours) do not fill the list. A product's default list is also stored (``SimilarList``,
+written by ``services.py``) and read back here in one row.
 """
 
 from __future__ import annotations
@@ -12,25 +13,41 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import connection
+from django.db.models import Subquery
 
 from catalog.models import Product
 from embeddings.indexes import vector_expression
-from embeddings.models import EmbeddingGeneration
+from embeddings.models import EmbeddingGeneration, ProductEmbedding
 from search.filters import Filters, filters_sql
 from search.ranking import FusionConfig, Ranked, fuse
-from search.selectors import products_for_page
+from search.selectors import product_rows, products_for_page
+
+from .models import SimilarList
 
 SIMILAR_SIGNALS = (("fused", "fused"), ("image", "image_vector"), ("text_vector", "text_vector"))
+
+
+# The most similar items one request may ask for; stored lists hold this many.
+MAX_SIMILAR = 50
+# A stored list is read with this many spare items, standing in for products deleted since it was computed.
+SPARE_ON_READ = 5
 
 
 @dataclass
 class SimilarResult:
     ranking: list[Ranked]
     products: list[dict]
+    stored: bool = False  # read from a precomputed list
 
 
 class NotEmbedded(LookupError):
     pass
+
+
+def vector_from_send(data: bytes) -> np.ndarray:
+    """A ``vector`` in pgvector's binary send format: uint16 dimensions, uint16 unused, big-endian float32s."""
+    dim = int.from_bytes(data[:2], "big")
+    return np.frombuffer(data, dtype=">f4", count=dim, offset=4).astype(np.float32)
 
 
 def category_closeness(a: str | None, b: str | None) -> float:
@@ -46,6 +63,27 @@ def category_closeness(a: str | None, b: str | None) -> float:
     return shared / max(len(left), len(right))
 
 
+def stored_similar(*, product: Product, generation: EmbeddingGeneration, k: int) -> SimilarResult | None:
+    """The first ``k`` items of the product's precomputed list, if it is current (computed from the product's
+    present vectors) and enough of its products still exist; otherwise None."""
+    embedding = ProductEmbedding.objects.filter(generation=generation, product=product)
+    vectors_version = embedding.values("content_version")[:1]
+    stored = (
+        SimilarList.objects.filter(generation=generation, product=product, content_version=Subquery(vectors_version))
+        .values_list("items", flat=True)
+        .first()
+    )
+    if stored is None:
+        return None
+    ranking = [Ranked(product_id, score, {signal: tuple(value) for signal, value in signals.items()})
+               for product_id, score, signals in stored[: k + SPARE_ON_READ]]  # fmt: skip
+    rows = product_rows([r.product_id for r in ranking])
+    chosen = [r for r in ranking if r.product_id in rows][:k]
+    if len(chosen) < min(k, len(stored)):  # deletions since the list was computed: compute it again
+        return None
+    return SimilarResult(ranking=chosen, products=products_for_page([r.product_id for r in chosen], rows), stored=True)
+
+
 def similar_products(
     *,
     product: Product,
@@ -56,7 +94,31 @@ def similar_products(
     weights: dict[str, float] | None = None,
     relevance_weight: float | None = None,
 ) -> SimilarResult:
-    """Up to ``k`` products like ``product`` (never itself; its variants are part of it, never separate)."""
+    """Up to ``k`` products like ``product``, computed live from the vector indexes."""
+    ranking = similar_ranking(
+        product=product,
+        generation=generation,
+        k=k,
+        same_category=same_category,
+        in_stock=in_stock,
+        weights=weights,
+        relevance_weight=relevance_weight,
+    )
+    return SimilarResult(ranking=ranking, products=products_for_page([r.product_id for r in ranking]))
+
+
+def similar_ranking(
+    *,
+    product: Product,
+    generation: EmbeddingGeneration,
+    k: int,
+    same_category: bool,
+    in_stock: bool | None,
+    weights: dict[str, float] | None = None,
+    relevance_weight: float | None = None,
+) -> list[Ranked]:
+    """The diversified similar items of ``product`` (never itself; its variants are part of it, never separate),
+    from the vector indexes; ``NotEmbedded`` when the product has no vectors in ``generation``."""
     filters = Filters(
         category=product.primary_category.path if same_category and product.primary_category_id else "",
         in_stock=in_stock,
@@ -74,7 +136,8 @@ def similar_products(
         expression, dim = vector_expression(generation, column)
         target = own.format(expression)
         # Only the fused candidates carry their vector: diversification compares picks by it.
-        vector = "e.fused::text" if signal == "fused" else "NULL"
+        # Binary (pgvector's send format), far cheaper to read than the text form.
+        vector = "vector_send(e.fused)" if signal == "fused" else "NULL"
         parts.append(
             f"(SELECT '{signal}', e.product_id, 1 - ({expression} <=> {target}), {vector}, "
             f"(SELECT c.path FROM catalog_category c JOIN catalog_product q ON q.primary_category_id = c.id "
@@ -98,7 +161,7 @@ def similar_products(
             continue
         lists.setdefault(signal, []).append((product_id, float(score)))
         if fused is not None:
-            vectors[product_id] = np.fromstring(fused[1:-1], sep=",", dtype=np.float32)
+            vectors[product_id] = vector_from_send(fused)
         paths[product_id] = path
     for hits in lists.values():
         hits.sort(key=lambda hit: (-hit[1], hit[0]))
@@ -110,34 +173,33 @@ def similar_products(
     ranking = fuse(lists, FusionConfig(method="rrf", weights=weights, rrf_k=settings.SEARCH_RRF_K))
     if relevance_weight is None:
         relevance_weight = settings.SIMILAR_DIVERSITY_LAMBDA
-    chosen = diversify(ranking, vectors, k=k, relevance_weight=relevance_weight)
-    return SimilarResult(ranking=chosen, products=products_for_page([r.product_id for r in chosen]))
+    return diversify(ranking, vectors, k=k, relevance_weight=relevance_weight)
 
 
 def diversify(
     ranking: list[Ranked], vectors: dict[int, np.ndarray], *, k: int, relevance_weight: float
 ) -> list[Ranked]:
     """Maximal marginal relevance: each next pick maximises ``w * relevance - (1 - w) * max similarity to the
-    picks so far`` (relevance = fused score rescaled to 0..1, similarity = cosine of fused vectors)."""
-    if not ranking:
+    picks so far`` (relevance = fused score rescaled to 0..1, similarity = cosine of fused vectors). A candidate
+    found only in the image or text space has no fused vector here and takes no penalty. Ties go to the better
+    ranked candidate."""
+    pool = ranking  # the whole candidate list, whatever k: every k's answer is a prefix of a longer one
+    if not pool:
         return []
-    top = ranking[0].score or 1.0
-    pool = list(ranking[: max(k * 4, k)])
+    top = pool[0].score or 1.0
+    relevance = np.array([r.score / top for r in pool], dtype=np.float64)
+    known = np.array([r.product_id in vectors for r in pool])
+    dim = next(iter(vectors.values())).shape[0] if vectors else 1
+    matrix = np.stack([vectors.get(r.product_id, np.zeros(dim, dtype=np.float32)) for r in pool])
+    similarity = (matrix @ matrix.T).astype(np.float64)  # rows of unknown candidates are zero: no penalty
+    penalty = np.zeros(len(pool))  # max similarity to the picks so far
+    available = np.ones(len(pool), dtype=bool)
     chosen: list[Ranked] = []
-    while pool and len(chosen) < k:
-
-        def value(candidate: Ranked) -> float:
-            if not chosen:
-                return candidate.score / top
-            mine = vectors.get(candidate.product_id)
-            # a candidate found only in the image or text space has no fused vector here: no penalty
-            similarity = max(
-                (float(mine @ vectors[c.product_id]) for c in chosen if mine is not None and c.product_id in vectors),
-                default=0.0,
-            )
-            return relevance_weight * candidate.score / top - (1 - relevance_weight) * similarity
-
-        best = max(pool, key=value)
-        chosen.append(best)
-        pool.remove(best)
+    for step in range(min(k, len(pool))):
+        value = relevance if step == 0 else relevance_weight * relevance - (1 - relevance_weight) * penalty
+        best = int(np.argmax(np.where(available, value, -np.inf)))
+        chosen.append(pool[best])
+        available[best] = False
+        if known[best]:
+            penalty = np.maximum(penalty, similarity[best])
     return chosen

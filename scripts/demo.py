@@ -57,6 +57,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         print(
             f"\nshop-search demo is up:\n"
+            f"  storefront    {base}/   (search, facets, photo search, product pages with similar items)\n"
             f"  search        {base}/api/v1/search?q=black+hoodie&explain=1\n"
             f"  typo          {base}/api/v1/search?q=hodie\n"
             f"  browse        {base}/api/v1/search?category=Men/Tops&color=Black\n"
@@ -65,7 +66,8 @@ def main() -> int:
             f"                {base}/api/v1/search/image\n"
             f"  API docs      {base}/api/docs/\n"
             f"  health        {base}/healthz\n"
-            f"  admin         {base}/admin/   (staff login printed above)\n"
+            f"  admin         {base}/admin/   (staff login printed above): products, {base}/admin/operations/,\n"
+            f"                {base}/admin/analytics/, {base}/admin/playground/\n"
             f"Ctrl-C stops the web server, the worker and any Redis started for the demo.\n",
             flush=True,
         )

@@ -1,4 +1,5 @@
-"""The test command (``make test``): Redis if none answers, then the whole pytest suite.
+"""The test command (``make test``): Redis if none answers, Chromium for the browser tests if missing, then the
+whole pytest suite.
 
 The suite itself starts what it needs beyond that: the embedded PostgreSQL (on first connection) and a real
 Celery worker (a session fixture in tests/conftest.py). Extra arguments go to pytest.
@@ -8,6 +9,7 @@ import os
 import subprocess
 import sys
 
+from scripts.browser import ensure_browser
 from scripts.services import PYTHON, ROOT, Services
 
 # Tests use their own Redis database so that a running demo's worker never takes the tests' tasks.
@@ -15,6 +17,7 @@ DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
 
 
 def main() -> int:
+    ensure_browser()
     services = Services()
     try:
         env = dict(os.environ)

@@ -19,6 +19,7 @@ import time
 
 import redis
 from django.conf import settings
+from redis.commands.core import Script
 
 logger = logging.getLogger(__name__)
 
@@ -119,21 +120,38 @@ def _half_life_seconds() -> float:
     return settings.SEARCH_POPULARITY_HALF_LIFE_HOURS * 3600
 
 
+# Adds 2^((now - epoch) / half-life) to the request's count, the epoch set to now when there is none yet: one
+# round trip, and the epoch read and the increment cannot interleave with a rescale.
+_POPULARITY_SCRIPT = """
+local epoch = tonumber(redis.call('GET', KEYS[1]))
+if not epoch then
+    redis.call('SET', KEYS[1], ARGV[1])
+    epoch = tonumber(ARGV[1])
+end
+return redis.call('ZINCRBY', KEYS[2], 2 ^ ((tonumber(ARGV[1]) - epoch) / tonumber(ARGV[2])), ARGV[3])
+"""
+
+
+_scripts: dict[int, Script] = {}
+
+
+def _popularity_script(redis_client: redis.Redis) -> Script:
+    """The script bound to this client (it runs by hash, loaded on first use)."""
+    script = _scripts.get(id(redis_client))
+    if script is None:
+        _scripts.clear()  # a new client (another REDIS_URL): the old one's script goes
+        script = _scripts[id(redis_client)] = redis_client.register_script(_POPULARITY_SCRIPT)
+    return script
+
+
 def popularity_record(request: dict) -> None:
     """Count one search of ``request`` (a normalised text search request)."""
     member = json.dumps(request, sort_keys=True, separators=(",", ":"))
     try:
-        redis_client = client()
-        epoch = float(redis_client.get(redis_key("popular-epoch")) or 0) or _popularity_epoch_init(redis_client)
-        redis_client.zincrby(redis_key("popular"), 2 ** ((time.time() - epoch) / _half_life_seconds()), member)
+        keys = [redis_key("popular-epoch"), redis_key("popular")]
+        _popularity_script(client())(keys=keys, args=[time.time(), _half_life_seconds(), member])
     except redis.RedisError as exc:
         _warn("popularity", exc)
-
-
-def _popularity_epoch_init(redis_client: redis.Redis) -> float:
-    now = time.time()
-    redis_client.set(redis_key("popular-epoch"), now, nx=True)
-    return float(redis_client.get(redis_key("popular-epoch")))
 
 
 def popular_requests(limit: int) -> list[tuple[dict, float]]:

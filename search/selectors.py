@@ -1,15 +1,17 @@
-"""Search reads: candidates from every signal in one statement, then the whole matching set's rows (facets and
-the page are computed from them).
+"""Search reads: candidates from every signal (full-text in one statement, run while the query is encoded; every
+vector signal in another), then the whole matching set's rows (facets and the page are computed from them).
 
-A text or photo search costs two round trips to PostgreSQL, a browse three (page with total, facets, rows),
-whatever the catalog size; the query vectors are computed once per request (and remembered for repeated queries).
+A text search costs three round trips to PostgreSQL, a photo search two, a browse three (page with total, facets,
+rows), whatever the catalog size; the query vectors are computed once per request (and remembered for repeated
+queries).
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +21,7 @@ from django.db import connection
 from catalog.models import ProductImage
 from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration
-from embeddings.neural.encoders import set_threads
+from embeddings.neural.encoders import query_encoder, set_threads
 from embeddings.selectors import active_generation
 from embeddings.services.embedding import generation_models
 
@@ -69,12 +71,14 @@ def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.n
     """(text encoder vector, joint-space vector) of a query; repeated queries are not encoded again."""
     encoders, head = generation_models(generation)
     set_threads(settings.SEARCH_TORCH_THREADS)
-    text_vector = encoders.text.encode_texts([text])[0]
+    encoder = query_encoder(encoders.text) if settings.SEARCH_QUERY_INT8 else encoders.text
+    text_vector = encoder.encode_texts([text])[0]
     return text_vector, head.project(text_vector[None, :], "text")[0]
 
 
 def photo_query(generation: EmbeddingGeneration, image, text: str = "") -> PhotoQuery:
-    """A photo (PIL image) as a search query: encoded once; an optional text pulls its joint vector."""
+    """The vectors of a photo search: the photo in the image space and in the joint space, pulled towards the
+    optional ``text`` ("like this, but in blue")."""
     encoders, head = generation_models(generation)
     set_threads(settings.SEARCH_TORCH_THREADS)
     image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
@@ -162,48 +166,71 @@ def _product_join(alias: str, where: str) -> str:
     return "" if where == "true" else f" JOIN catalog_product p ON p.id = {alias}.product_id"
 
 
+def _encoder_thread() -> ThreadPoolExecutor:
+    """This process's query-encoding thread (made after a fork: threads do not survive one)."""
+    global _encoder
+    if _encoder is None or _encoder[0] != os.getpid():
+        _encoder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder"))
+    return _encoder[1]
+
+
+_encoder: tuple[int, ThreadPoolExecutor] | None = None
+
+
 def candidates(
     generation: EmbeddingGeneration, query: SearchQuery, alternatives: list[list[str]], text: str
 ) -> dict[str, list[tuple[int, float]]]:
-    """Every signal's candidates under the filters, in one statement (one round trip)."""
+    """Every signal's candidates under the filters. With text, the full-text statement runs while another thread
+    encodes the query (torch and the database wait both release the GIL); then one statement serves every vector
+    signal. A text search costs two round trips here, a photo search one."""
     where, where_params = filters_sql(query.filters)
     n = settings.SEARCH_VECTOR_CANDIDATES
-    parts, params = [], []
+    lists: dict[str, list[tuple[int, float]]] = {}
+    encoded = None
+    if text:
+        generation_models(generation)  # loaded here: the encoding thread must not query the database
+        encoded = _encoder_thread().submit(query_text_vectors, generation, text)
     if text:
         tsquery, ts_params = tsquery_sql(alternatives)
-        parts.append(
-            f"(SELECT 'fulltext' AS signal, d.product_id, ts_rank(d.document, q.query) AS score "
+        _collect(
+            lists,
+            f"SELECT 'fulltext' AS signal, d.product_id, ts_rank(d.document, q.query) AS score "
             f"FROM search_searchdocument d{_product_join('d', where)}, "
             f"(SELECT {tsquery} AS query) q WHERE d.document @@ q.query AND {where} ORDER BY score DESC, "
-            f"d.product_id LIMIT %s)"
+            f"d.product_id LIMIT %s",
+            ts_params + where_params + [settings.SEARCH_FULLTEXT_CANDIDATES],
         )
-        params += ts_params + where_params + [settings.SEARCH_FULLTEXT_CANDIDATES]
-        text_vector, joint_text = query_text_vectors(generation, text)
+    parts, params = [], []
+    joint = None
+    if encoded is not None:
+        text_vector, joint = encoded.result()
         sql, _ = _vector_subquery(generation, "text_vector", "text_vector", where)
         parts.append(sql)
         params += [_literal(text_vector), generation.pk, *where_params, _literal(text_vector), n]
-    joint = None
     if query.photo is not None:
         joint = query.photo.joint_vector
         parts.append(_photo_subquery(generation, where))
         literal = _literal(query.photo.image_vector)
         # Several photos per product: fetch more photos than the product candidates wanted.
         params += [literal, generation.pk, *where_params, literal, n * PHOTOS_PER_PRODUCT_FETCH]
-    elif text:
-        joint = joint_text
     if joint is not None:
         for signal, column in (("cross_modal", "aligned_image"), ("fused", "fused")):
             sql, _ = _vector_subquery(generation, signal, column, where)
             parts.append(sql)
             params += [_literal(joint), generation.pk, *where_params, _literal(joint), n]
-    lists: dict[str, list[tuple[int, float]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        for signal, product_id, score in cursor.fetchall():
-            lists.setdefault(signal, []).append((product_id, float(score)))
+    if parts:
+        _collect(lists, " UNION ALL ".join(parts), params)
     for hits in lists.values():
         hits.sort(key=lambda hit: (-hit[1], hit[0]))  # relaxed-order index scans return nearly sorted rows
     return lists
+
+
+def _collect(lists: dict[str, list[tuple[int, float]]], sql: str, params: list) -> None:
+    """Run a candidates statement (rows of signal, product id, score) into ``lists``."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for signal, product_id, score in cursor.fetchall():
+            lists.setdefault(signal, []).append((product_id, float(score)))
 
 
 def facets(filters: Filters) -> dict[str, list[dict]]:
@@ -244,7 +271,7 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
 # Photo and primary category are looked up for the page's products only (CASE skips the subquery otherwise).
 _PRODUCT_ROWS_SQL = """
     SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
-           p.attributes -> 'color' AS color, p.attributes -> 'size' AS size,
+           {values_color} AS color, {values_size} AS size,
            CASE WHEN p.id = ANY(%s) THEN (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id
                 AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) END AS photo,
            CASE WHEN p.id = ANY(%s) THEN (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id)
@@ -253,6 +280,16 @@ _PRODUCT_ROWS_SQL = """
                  WHERE pc.product_id = p.id) AS categories
     FROM catalog_product p WHERE p.id = ANY(%s)
 """
+
+
+# An attribute's values as a text array (one value or a list of them in the catalog), read without JSON parsing.
+_ATTRIBUTE_VALUES = (
+    "CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text("
+    "p.attributes -> '{0}')) WHEN 'null' THEN '{{}}'::text[] ELSE array_remove(ARRAY[p.attributes ->> '{0}'], NULL) END"
+)
+_PRODUCT_ROWS_SQL = _PRODUCT_ROWS_SQL.format(
+    values_color=_ATTRIBUTE_VALUES.format("color"), values_size=_ATTRIBUTE_VALUES.format("size")
+)
 
 
 def product_rows(product_ids: list[int], page_ids: list[int] | None = None) -> dict[int, dict]:
@@ -277,12 +314,8 @@ def products_for_page(product_ids: list[int], rows: dict[int, dict] | None = Non
     return [rows[product_id] for product_id in product_ids if product_id in rows]
 
 
-def _values(value) -> list[str]:
-    if isinstance(value, str):  # Django's connection hands jsonb over as JSON text
-        value = json.loads(value)
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [str(value)] if value not in (None, "") else []
+def _values(value: list[str]) -> list[str]:
+    return [v for v in value if v != ""]
 
 
 def facets_from_rows(rows: list[dict]) -> dict[str, list[dict]]:

@@ -1,17 +1,15 @@
-"""Top-level URL map: admin, the storefront API (``/api/v1/``) and, where enabled, uploaded media."""
+"""Top-level URL map: the demo storefront page (``/``), admin, the storefront API (``/api/v1/``) and, where
+enabled, uploaded media."""
 
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import health
+from .views import health, media
 
 urlpatterns = [
-    # The storefront page comes later (issue 5); until then the root shows the API.
-    path("", RedirectView.as_view(pattern_name="api-docs", permanent=False), name="home"),
+    path("", include("storefront.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("api/v1/", include("catalog.urls")),
@@ -20,6 +18,4 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
+    urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]

@@ -1,8 +1,10 @@
 """Operational endpoints of the project itself."""
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.views.static import serve
 
 
 def health(request):
@@ -21,3 +23,8 @@ def health(request):
         checks["redis"] = f"error: {exc.__class__.__name__}"
     status = 200 if checks["database"] == "ok" else 503
     return JsonResponse(checks, status=status)
+
+
+def media(request, path: str):
+    """Uploaded media (with ``SERVE_MEDIA``), from MEDIA_ROOT as it is at request time."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)

@@ -45,9 +45,23 @@ def test_embedded_server_is_started_once_and_reused_by_a_second_process(tmp_path
         with psycopg.connect(host=first.socket_dir, user="postgres", dbname="postgres", autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
             assert conn.execute("SELECT '[3,4]'::vector <-> '[0,0]'::vector").fetchone()[0] == 5.0
+            # and the project's server settings from its first start
+            assert conn.execute("SHOW shared_buffers").fetchone()[0] == settings.EMBEDDED_POSTGRES_SHARED_BUFFERS
     finally:
         assert embedded_postgres.stop(pgdata)
     assert not embedded_postgres.is_running(pgdata)
+
+
+def test_embedded_server_settings_are_rewritten_only_when_they_change(tmp_path, settings):
+    (tmp_path / "postgresql.conf").write_text("max_connections = 100\n")
+    settings.EMBEDDED_POSTGRES_SHARED_BUFFERS = "256MB"
+    assert embedded_postgres.settings_write(tmp_path)
+    assert not embedded_postgres.settings_write(tmp_path)  # same settings: no restart needed
+    assert (tmp_path / "postgresql.conf").read_text().count("include_if_exists = 'shop_search.conf'") == 1
+    assert "shared_buffers = '256MB'" in (tmp_path / "shop_search.conf").read_text()
+    settings.EMBEDDED_POSTGRES_SHARED_BUFFERS = "512MB"
+    assert embedded_postgres.settings_write(tmp_path)
+    assert (tmp_path / "postgresql.conf").read_text().count("include_if_exists") == 1
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ import math
 import os
 import re
 import threading
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -243,6 +244,32 @@ class SentenceTransformerTextEncoder(TextEncoder):
         with torch.inference_mode():
             rows = self.model.encode(list(texts), batch_size=TEXT_BATCH, convert_to_numpy=True, show_progress_bar=False)
         return l2_normalize(rows)
+
+
+def query_encoder(encoder: TextEncoder) -> TextEncoder:
+    """The encoder a web process uses for search queries: for a sentence-transformers model, a copy whose linear
+    layers run in int8 (PyTorch dynamic quantisation: weights quantised once, activations per call), about 2.5x
+    faster for a one-query batch on the CPU; its vectors stay within a cosine of about 0.99 of the float model's,
+    which the products were embedded with (bench/search_quality.py measures the ranking with it). Other encoders
+    are returned as they are. Kept per process."""
+    if not isinstance(encoder, SentenceTransformerTextEncoder):
+        return encoder
+    with _load_lock:
+        return _quantized(encoder)
+
+
+@functools.cache
+def _quantized(encoder: SentenceTransformerTextEncoder) -> SentenceTransformerTextEncoder:
+    import copy
+
+    quantized = copy.copy(encoder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyTorch announces a successor API for quantised tensors
+        quantized.model = torch.ao.quantization.quantize_dynamic(
+            copy.deepcopy(encoder.model), {torch.nn.Linear}, dtype=torch.qint8
+        )
+    quantized.name = f"{encoder.name}:int8"
+    return quantized
 
 
 _TOKEN = re.compile(r"[a-z0-9]+")

@@ -47,26 +47,71 @@ def stale_embedding_schedule() -> None:
 
 
 def stale_products_embed(*, limit: int | None = None) -> int:
-    """Embed up to ``limit`` stale products (oldest first) into every live generation; returns how many."""
-    from .embedding import products_embed
+    """Embed up to ``limit`` stale products (oldest first) into every live generation; returns how many.
 
-    generations = live_generations()
-    if not generations:
-        return 0
+    Products whose last embedding failed (``embedding_error``) wait for a change or a "re-embed" from the admin,
+    so one bad product does not hold up the others in every run."""
     limit = limit or settings.EMBEDDING_STALE_BATCH_LIMIT
     ids = list(
-        Product.objects.filter(embeddings_stale=True).order_by("updated_at", "id").values_list("id", flat=True)[:limit]
+        Product.objects.filter(embeddings_stale=True, embedding_error="")
+        .order_by("updated_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
+    return products_embed_now(product_ids=ids)
+
+
+def products_embed_now(*, product_ids: list[int]) -> int:
+    """Embed these products into every live generation now, in batches; a product that fails keeps its error
+    (``Product.embedding_error``) and stays stale. Returns how many products were taken."""
+    from ..tasks import TRANSIENT_ERRORS  # worth a retry of the task; anything else is the product's own error
+
+    generations = live_generations()
+    if not generations or not product_ids:
+        return 0
     batch_size = settings.EMBEDDING_BATCH_SIZE
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start : start + batch_size]
-        versions: dict[int, set[int]] = {}
-        for generation in generations:
-            for product_id, version in products_embed(generation=generation, product_ids=batch).versions.items():
-                versions.setdefault(product_id, set()).add(version)
+    for start in range(0, len(product_ids), batch_size):
+        batch = product_ids[start : start + batch_size]
+        try:
+            versions = _embed_batch(generations, batch)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:  # noqa: BLE001 - find the product(s) that fail, one by one, and record why
+            logger.warning("embedding batch of %d products failed; retrying one by one", len(batch), exc_info=True)
+            versions = {}
+            for product_id in batch:
+                try:
+                    versions.update(_embed_batch(generations, [product_id]))
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - recorded on the product, shown in the admin
+                    logger.exception("embedding product %s failed", product_id)
+                    error = f"{exc.__class__.__name__}: {exc}"[:5000]
+                    Product.objects.filter(pk=product_id).update(embedding_error=error)
         settled = [(pid, vs.pop()) for pid, vs in versions.items() if len(vs) == 1]
         _clear_stale(settled)
-    return len(ids)
+    return len(product_ids)
+
+
+def _embed_batch(generations: list[EmbeddingGeneration], batch: list[int]) -> dict[int, set[int]]:
+    from .embedding import products_embed
+
+    versions: dict[int, set[int]] = {}
+    for generation in generations:
+        for product_id, version in products_embed(generation=generation, product_ids=batch).versions.items():
+            versions.setdefault(product_id, set()).add(version)
+    return versions
+
+
+def products_reembed(*, product_ids: list[int]) -> None:
+    """Re-embed these products now (the admin's "re-embed selected"): mark them stale, clear their last error,
+    and queue their embedding right after commit instead of waiting for the periodic run."""
+    from ..tasks import embed_products_task
+
+    products_mark_stale(product_ids=product_ids)
+    ids = sorted(product_ids)
+    for start in range(0, len(ids), settings.EMBEDDING_STALE_BATCH_LIMIT):
+        chunk = ids[start : start + settings.EMBEDDING_STALE_BATCH_LIMIT]
+        transaction.on_commit(lambda chunk=chunk: embed_products_task.delay(chunk))
 
 
 def _clear_stale(settled: list[tuple[int, int]]) -> None:

@@ -7,14 +7,13 @@ from .database import *  # noqa: F403
 from .embeddings import *  # noqa: F403
 from .env import BASE_DIR, DATA_DIR, env
 from .search import *  # noqa: F403
-from .search import SEARCH_ANON_RATE
 
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dashboard.apps.ShopAdminConfig",  # django.contrib.admin with the project's admin site (staff only)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -31,6 +30,8 @@ INSTALLED_APPS = [
     "search.apps.SearchConfig",
     "recommendations.apps.RecommendationsConfig",
     "evaluation.apps.EvaluationConfig",
+    "dashboard.apps.DashboardConfig",
+    "storefront.apps.StorefrontConfig",
 ]
 
 MIDDLEWARE = [
@@ -101,7 +102,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_THROTTLE_CLASSES": ["shop_search.throttling.AnonThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": SEARCH_ANON_RATE},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop_search.exceptions.api_exception_handler",
 }

@@ -39,6 +39,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "embeddings.collect_generations",
         "schedule": crontab(hour=3, minute=47),
     },
+    # Recomputes every stored similar-item list, so products added during the day reach other products' lists.
+    "recommendations.build_similar_lists": {
+        "task": "recommendations.build_similar_lists",
+        "schedule": crontab(hour=2, minute=37),
+    },
     "catalog.purge_orphan_photos": {
         "task": "catalog.purge_orphan_photos",
         "schedule": crontab(hour=3, minute=17),

@@ -3,6 +3,9 @@
 from .env import DATA_DIR, env
 
 EMBEDDED_POSTGRES_DIR = DATA_DIR / "postgres"
+# Buffer pool of the embedded server (applied when it starts): enough to keep the active generation's HNSW
+# indexes in memory (about 700 MB at 50,000 products with photos). Shared memory is only touched as it fills.
+EMBEDDED_POSTGRES_SHARED_BUFFERS = env.str("EMBEDDED_POSTGRES_SHARED_BUFFERS", default="1GB")
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}

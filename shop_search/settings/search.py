@@ -37,6 +37,8 @@ SIMILAR_SIGNAL_WEIGHTS = {
 
 # Torch threads while encoding a query in a web process (one request, one thread; see EMBEDDING_TORCH_THREADS).
 SEARCH_TORCH_THREADS = env.int("SEARCH_TORCH_THREADS", default=1)
+# Encode search queries with an int8 copy of the text model (2.5x faster; products keep their float vectors).
+SEARCH_QUERY_INT8 = env.bool("SEARCH_QUERY_INT8", default=True)
 
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=600)
 # Popular queries: how fast popularity fades, and how many are warmed after a new generation is activated.

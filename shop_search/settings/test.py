@@ -1,7 +1,7 @@
 """Test profile: fast password hashing, a key of its own, isolated cache keys."""
 
 from .base import *  # noqa: F403
-from .base import CACHES
+from .base import CACHES, DATABASES
 from .env import env
 
 DEBUG = False
@@ -15,3 +15,7 @@ EMBEDDING_TEXT_MODEL = env.str("EMBEDDING_TEXT_MODEL", default="hashing")
 EMBEDDING_IMAGE_MODEL = env.str("EMBEDDING_IMAGE_MODEL", default="pixel-stats")
 EMBEDDING_JOINT_DIM = env.int("EMBEDDING_JOINT_DIM", default=32)
 EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
+
+# The browser tests' live server answers each request in a thread of its own: a connection kept open past the
+# request would outlive its thread and keep the test database from being dropped at the end of the run.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)

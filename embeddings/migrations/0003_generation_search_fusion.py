@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('embeddings', '0001_initial'),
+        ('embeddings', '0002_job_kind_similar'),
     ]
 
     operations = [

@@ -1,0 +1,44 @@
+"""The project's admin site: staff only (anonymous visitors get the login page, signed-in non-staff users a
+403), with the operations, analytics and playground pages beside the model admin."""
+
+from __future__ import annotations
+
+from functools import update_wrapper
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.urls import path, reverse
+
+
+class ShopAdminSite(admin.AdminSite):
+    site_header = "shop-search admin"
+    site_title = "shop-search admin"
+    index_title = "Catalog, embeddings and search"
+    index_template = "admin/dashboard/index.html"
+
+    def admin_view(self, view, cacheable=False):
+        """Like Django's, but a signed-in user who is not staff gets 403 instead of the login form again."""
+        protected = super().admin_view(view, cacheable)
+
+        def inner(request, *args, **kwargs):
+            if (
+                request.user.is_authenticated
+                and not self.has_permission(request)
+                and request.path != reverse("admin:logout", current_app=self.name)
+            ):
+                raise PermissionDenied
+            return protected(request, *args, **kwargs)
+
+        return update_wrapper(inner, view)
+
+    def get_urls(self):
+        from . import views
+
+        pages = [
+            path("operations/", self.admin_view(views.operations), name="operations"),
+            path("operations/run/", self.admin_view(views.operations_run), name="operations-run"),
+            path("operations/jobs/", self.admin_view(views.jobs_status), name="jobs-status"),
+            path("analytics/", self.admin_view(views.analytics), name="analytics"),
+            path("playground/", self.admin_view(views.playground), name="playground"),
+        ]
+        return pages + super().get_urls()
