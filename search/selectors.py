@@ -1,9 +1,9 @@
 """Search reads: candidates from every signal (full-text in one statement, run while the query is encoded; every
-vector signal in another), then the whole matching set's rows (facets and the page are computed from them).
+vector signal in another), each statement with its candidates' product rows; facets and the page come from them.
 
-A text search costs three round trips to PostgreSQL, a photo search two, a browse three (page with total, facets,
-rows), whatever the catalog size; the query vectors are computed once per request (and remembered for repeated
-queries).
+A text search costs three round trips to PostgreSQL (full-text candidates, vector candidates, the page's photos),
+a photo search two, a browse three (page with total, facets, rows), whatever the catalog size; the query vectors
+are computed once per request (and remembered for repeated queries).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -178,11 +179,17 @@ _encoder: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def candidates(
-    generation: EmbeddingGeneration, query: SearchQuery, alternatives: list[list[str]], text: str
+    generation: EmbeddingGeneration,
+    query: SearchQuery,
+    alternatives: list[list[str]],
+    text: str,
+    rows: dict[int, dict] | None = None,
 ) -> dict[str, list[tuple[int, float]]]:
     """Every signal's candidates under the filters. With text, the full-text statement runs while another thread
     encodes the query (torch and the database wait both release the GIL); then one statement serves every vector
-    signal. A text search costs two round trips here, a photo search one."""
+    signal. A text search costs two round trips here, a photo search one. With ``rows``, each statement also
+    reads its candidates' product rows (``product_rows`` without photo and category) into it: the full-text
+    candidates' while the query is still being encoded."""
     where, where_params = filters_sql(query.filters)
     n = settings.SEARCH_VECTOR_CANDIDATES
     lists: dict[str, list[tuple[int, float]]] = {}
@@ -199,6 +206,7 @@ def candidates(
             f"(SELECT {tsquery} AS query) q WHERE d.document @@ q.query AND {where} ORDER BY score DESC, "
             f"d.product_id LIMIT %s",
             ts_params + where_params + [settings.SEARCH_FULLTEXT_CANDIDATES],
+            rows,
         )
     parts, params = [], []
     joint = None
@@ -219,18 +227,30 @@ def candidates(
             parts.append(sql)
             params += [_literal(joint), generation.pk, *where_params, _literal(joint), n]
     if parts:
-        _collect(lists, " UNION ALL ".join(parts), params)
+        _collect(lists, " UNION ALL ".join(parts), params, rows)
     for hits in lists.values():
         hits.sort(key=lambda hit: (-hit[1], hit[0]))  # relaxed-order index scans return nearly sorted rows
     return lists
 
 
-def _collect(lists: dict[str, list[tuple[int, float]]], sql: str, params: list) -> None:
-    """Run a candidates statement (rows of signal, product id, score) into ``lists``."""
+def _collect(
+    lists: dict[str, list[tuple[int, float]]], sql: str, params: list, rows: dict[int, dict] | None = None
+) -> None:
+    """Run a candidates statement (rows of signal, product id, score) into ``lists``; with ``rows``, read the
+    candidates' product rows in the same statement (a product deleted meanwhile drops out)."""
+    if rows is not None:
+        sql = (f"WITH found AS ({sql}) SELECT found.signal, found.score, {_ROW_COLUMNS} "
+               "FROM found JOIN catalog_product p ON p.id = found.product_id")  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for signal, product_id, score in cursor.fetchall():
-            lists.setdefault(signal, []).append((product_id, float(score)))
+        if rows is None:
+            for signal, product_id, score in cursor.fetchall():
+                lists.setdefault(signal, []).append((product_id, float(score)))
+            return
+        columns = [column.name for column in cursor.description][2:]
+        for signal, score, *values in cursor.fetchall():
+            lists.setdefault(signal, []).append((values[0], float(score)))
+            rows.setdefault(values[0], dict(zip(columns, values, strict=True)))
 
 
 def facets(filters: Filters) -> dict[str, list[dict]]:
@@ -268,43 +288,53 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
     return _facets_sorted(result)
 
 
-# Photo and primary category are looked up for the page's products only (CASE skips the subquery otherwise).
-_PRODUCT_ROWS_SQL = """
-    SELECT p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
-           {values_color} AS color, {values_size} AS size,
-           CASE WHEN p.id = ANY(%s) THEN (SELECT i.file FROM catalog_productimage i WHERE i.product_id = p.id
-                AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) END AS photo,
-           CASE WHEN p.id = ANY(%s) THEN (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id)
-                END AS category,
-           ARRAY(SELECT c.path FROM catalog_productcategory pc JOIN catalog_category c ON c.id = pc.category_id
-                 WHERE pc.product_id = p.id) AS categories
-    FROM catalog_product p WHERE p.id = ANY(%s)
-"""
-
-
 # An attribute's values as a text array (one value or a list of them in the catalog), read without JSON parsing.
 _ATTRIBUTE_VALUES = (
     "CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text("
     "p.attributes -> '{0}')) WHEN 'null' THEN '{{}}'::text[] ELSE array_remove(ARRAY[p.attributes ->> '{0}'], NULL) END"
 )
-_PRODUCT_ROWS_SQL = _PRODUCT_ROWS_SQL.format(
-    values_color=_ATTRIBUTE_VALUES.format("color"), values_size=_ATTRIBUTE_VALUES.format("size")
-)
+# What a result list and its facets read of a product ``p``, photo and primary category apart.
+_ROW_COLUMNS = f"""p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
+    {_ATTRIBUTE_VALUES.format("color")} AS color, {_ATTRIBUTE_VALUES.format("size")} AS size,
+    ARRAY(SELECT c.path FROM catalog_productcategory pc JOIN catalog_category c ON c.id = pc.category_id
+          WHERE pc.product_id = p.id) AS categories"""
+# Main photo and primary category: shown for a page of products only.
+_PAGE_COLUMNS = """(SELECT i.file FROM catalog_productimage i
+     WHERE i.product_id = p.id AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) AS photo,
+    (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) AS category"""
+
+
+def _row_dicts(cursor, skip: int = 0) -> dict[int, dict]:
+    """id -> row of a cursor's product columns (after ``skip`` leading columns)."""
+    columns = [column.name for column in cursor.description][skip:]
+    return {row[skip]: dict(zip(columns, row[skip:], strict=True)) for row in cursor.fetchall()}
+
+
+def page_details(rows: dict[int, dict], page_ids: list[int]) -> None:
+    """Add the main photo (and its URL) and the primary category to the rows of ``page_ids``, in one query."""
+    details = {}
+    if page_ids:
+        with connection.cursor() as cursor:
+            sql = f"SELECT p.id, {_PAGE_COLUMNS} FROM catalog_product p WHERE p.id = ANY(%s)"
+            cursor.execute(sql, [list(page_ids)])
+            details = _row_dicts(cursor)
+    storage = ProductImage._meta.get_field("file").storage
+    for product_id, row in rows.items():
+        detail = details.get(product_id, row)
+        row["photo"], row["category"] = detail.get("photo"), detail.get("category")
+        row["photo_url"] = storage.url(row["photo"]) if row["photo"] else None
 
 
 def product_rows(product_ids: list[int], page_ids: list[int] | None = None) -> dict[int, dict]:
-    """What a result list and its facets need of these products, in one query: id -> row. Photos and primary
-    categories come for ``page_ids`` only (default: all of them)."""
+    """What a result list and its facets need of these products: id -> row. Photos and primary categories come
+    for ``page_ids`` only (default: all of them). Two queries at most."""
     if not product_ids:
         return {}
-    page_ids = list(product_ids) if page_ids is None else list(page_ids)
+    columns = _ROW_COLUMNS + (f", {_PAGE_COLUMNS}" if page_ids is None else "")  # one query for a page
     with connection.cursor() as cursor:
-        cursor.execute(_PRODUCT_ROWS_SQL, [page_ids, page_ids, list(product_ids)])
-        columns = [column.name for column in cursor.description]
-        rows = {row[0]: dict(zip(columns, row, strict=True)) for row in cursor.fetchall()}
-    storage = ProductImage._meta.get_field("file").storage
-    for row in rows.values():
-        row["photo_url"] = storage.url(row["photo"]) if row["photo"] else None
+        cursor.execute(f"SELECT {columns} FROM catalog_product p WHERE p.id = ANY(%s)", [list(product_ids)])
+        rows = _row_dicts(cursor)
+    page_details(rows, [] if page_ids is None else [i for i in page_ids if i in rows])
     return rows
 
 
@@ -320,25 +350,27 @@ def _values(value: list[str]) -> list[str]:
 
 def facets_from_rows(rows: list[dict]) -> dict[str, list[dict]]:
     """The same facets as ``facets()``, counted in Python over rows already read (a search's matching set)."""
-    counts: dict[str, dict[str, int]] = {name: {} for name in ("category", "brand", "color", "size", "price", "rating")}
-
-    def add(facet: str, values) -> None:
-        for value in set(values):
-            counts[facet][value] = counts[facet].get(value, 0) + 1
-
+    counts: dict[str, Counter] = {name: Counter() for name in ("category", "brand", "color", "size", "price", "rating")}
     for row in rows:
-        nodes = {"/".join(path.split("/")[:n]) for path in row["categories"] for n in range(1, path.count("/") + 2)}
-        add("category", nodes)
-        add("brand", [row["brand"]] if row["brand"] else [])
-        add("color", _values(row["color"]))
-        add("size", _values(row["size"]))
+        counts["category"].update({node for path in row["categories"] for node in _category_nodes(path)})
+        if row["brand"]:
+            counts["brand"][row["brand"]] += 1
+        counts["color"].update(set(_values(row["color"])))
+        counts["size"].update(set(_values(row["size"])))
         if row["price"] is not None:
-            add("price", [_price_bucket(row["price"])])
+            counts["price"][_price_bucket(row["price"])] += 1
         if row["rating_average"] is not None:
-            add("rating", [str(r) for r in RATING_BUCKETS if row["rating_average"] >= r])
+            counts["rating"].update(str(r) for r in RATING_BUCKETS if row["rating_average"] >= r)
     return _facets_sorted(
         {name: [{"value": v, "count": c} for v, c in values.items()] for name, values in counts.items()}
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _category_nodes(path: str) -> tuple[str, ...]:
+    """A category path and its ancestors: "A/B/C" -> ("A", "A/B", "A/B/C")."""
+    parts = path.split("/")
+    return tuple("/".join(parts[:n]) for n in range(1, len(parts) + 1))
 
 
 def _price_bucket(price) -> str:
@@ -371,12 +403,11 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
     corrected = current_vocabulary().correct_query(text) if text else None
     alternatives = corrected.alternatives if corrected else []
     vector_text = corrected.corrected if corrected else ""
-    lists = candidates(generation, query, alternatives, vector_text)
+    rows: dict[int, dict] = {}  # the whole matching set's rows, read with the candidates: facets, and the page
+    lists = candidates(generation, query, alternatives, vector_text, rows)
     ranking = fuse(lists, query.fusion or FusionConfig.from_settings(generation=generation))
-    page_ids = [r.product_id for r in ranking[offset : offset + query.page_size]]
-    rows = product_rows([r.product_id for r in ranking], page_ids)  # the whole matching set: facets, and the page
-    ranking = [r for r in ranking if r.product_id in rows]  # products deleted since the candidates were read
     page = ranking[offset : offset + query.page_size]
+    page_details(rows, [r.product_id for r in page])
     return SearchResult(
         total=len(ranking),
         ranking=page,
