@@ -236,21 +236,31 @@ def candidates(
 def _collect(
     lists: dict[str, list[tuple[int, float]]], sql: str, params: list, rows: dict[int, dict] | None = None
 ) -> None:
-    """Run a candidates statement (rows of signal, product id, score) into ``lists``; with ``rows``, read the
-    candidates' product rows in the same statement (a product deleted meanwhile drops out)."""
+    """Run a candidates statement (rows of signal, product id, score) into ``lists``; with ``rows``, also read the
+    product rows of its candidates not in ``rows`` yet, each once, in the same statement (a product deleted
+    meanwhile drops out of ``lists``)."""
     if rows is not None:
-        sql = (f"WITH found AS ({sql}) SELECT found.signal, found.score, {_ROW_COLUMNS} "
-               "FROM found JOIN catalog_product p ON p.id = found.product_id")  # fmt: skip
+        sql = (f"WITH found AS ({sql}), "
+               "wanted AS (SELECT DISTINCT product_id FROM found WHERE NOT (product_id = ANY(%s))), "
+               f"read AS MATERIALIZED (SELECT {_ROW_COLUMNS} FROM catalog_product p "
+               "JOIN wanted ON wanted.product_id = p.id) "
+               "SELECT found.signal, found.product_id, found.score, read.* FROM found "
+               "LEFT JOIN read ON read.id = found.product_id")  # fmt: skip
+        params = [*params, list(rows)]
+    found: list[tuple[str, int, float]] = []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         if rows is None:
-            for signal, product_id, score in cursor.fetchall():
-                lists.setdefault(signal, []).append((product_id, float(score)))
-            return
-        columns = [column.name for column in cursor.description][2:]
-        for signal, score, *values in cursor.fetchall():
-            lists.setdefault(signal, []).append((values[0], float(score)))
-            rows.setdefault(values[0], dict(zip(columns, values, strict=True)))
+            found = [(signal, product_id, float(score)) for signal, product_id, score in cursor.fetchall()]
+        else:
+            columns = [column.name for column in cursor.description][3:]
+            for signal, product_id, score, *values in cursor.fetchall():
+                if values[0] is not None:
+                    rows[product_id] = dict(zip(columns, values, strict=True))
+                found.append((signal, product_id, float(score)))
+    for signal, product_id, score in found:
+        if rows is None or product_id in rows:
+            lists.setdefault(signal, []).append((product_id, score))
 
 
 def facets(filters: Filters) -> dict[str, list[dict]]:
