@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import os
-import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -173,15 +172,10 @@ def _encoder_thread() -> ThreadPoolExecutor:
     global _encoder
     if _encoder is None or _encoder[0] != os.getpid():
         _encoder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder"))
-        # While the encoding thread runs the model's Python code between torch operations it holds the GIL; the
-        # request thread, woken by its database answer, would wait up to the default 5 ms switch interval for it
-        # (py-spy showed served searches spending a tenth of their time there).
-        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     return _encoder[1]
 
 
 _encoder: tuple[int, ThreadPoolExecutor] | None = None
-SWITCH_INTERVAL_SECONDS = 0.0005
 
 
 def candidates(
