@@ -76,12 +76,20 @@ def stored_similar(*, product: Product, generation: EmbeddingGeneration, k: int)
     if stored is None:
         return None
     ranking = [Ranked(product_id, score, {signal: tuple(value) for signal, value in signals.items()})
-               for product_id, score, signals in stored[: k + SPARE_ON_READ]]  # fmt: skip
-    rows = product_rows([r.product_id for r in ranking])
-    chosen = [r for r in ranking if r.product_id in rows][:k]
-    if len(chosen) < min(k, len(stored)):  # deletions since the list was computed: compute it again
+               for product_id, score, signals in stored]  # fmt: skip
+    return first_existing(ranking, k, stored=True)
+
+
+def first_existing(ranking: list[Ranked], k: int, *, stored: bool) -> SimilarResult | None:
+    """The first ``k`` products of a full similar-item list that still exist, with their rows (one read, with a few
+    spares for products deleted since the list was computed); None when deletions left too few."""
+    spared = ranking[: k + SPARE_ON_READ]
+    rows = product_rows([r.product_id for r in spared])
+    chosen = [r for r in spared if r.product_id in rows][:k]
+    if len(chosen) < min(k, len(ranking)):
         return None
-    return SimilarResult(ranking=chosen, products=products_for_page([r.product_id for r in chosen], rows), stored=True)
+    products = products_for_page([r.product_id for r in chosen], rows)
+    return SimilarResult(ranking=chosen, products=products, stored=stored)
 
 
 def similar_products(

@@ -8,9 +8,18 @@ from collections.abc import Callable
 
 from catalog.models import Product
 from embeddings.models import EmbeddingGeneration, ProductEmbedding
+from search.ranking import Ranked
 
 from .models import SimilarList
-from .selectors import MAX_SIMILAR, NotEmbedded, SimilarResult, similar_products, similar_ranking, stored_similar
+from .selectors import (
+    MAX_SIMILAR,
+    NotEmbedded,
+    SimilarResult,
+    first_existing,
+    similar_products,
+    similar_ranking,
+    stored_similar,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -45,27 +54,30 @@ def similar_items(
     stored = stored_similar(product=product, generation=generation, k=k)
     if stored is not None:
         return stored
-    similar_list_refresh(product=product, generation=generation)
-    computed = stored_similar(product=product, generation=generation, k=k) or SimilarResult(ranking=[], products=[])
-    computed.stored = False
-    return computed
+    ranking = similar_list_refresh(product=product, generation=generation)
+    return first_existing(ranking, k, stored=False) or SimilarResult(ranking=[], products=[])
 
 
-def similar_list_refresh(*, product: Product, generation: EmbeddingGeneration) -> int:
-    """Compute and store the product's default list; returns its length (``NotEmbedded`` propagates)."""
+def similar_list_refresh(*, product: Product, generation: EmbeddingGeneration) -> list[Ranked]:
+    """Compute and store the product's default list, and return it (``NotEmbedded`` propagates)."""
     version = (
         ProductEmbedding.objects.filter(generation=generation, product=product)
         .values_list("content_version", flat=True)
         .first()
     )
-    row = _computed_list(product, generation, version)
-    _store([row])
-    return len(row.items)
+    ranking = _default_ranking(product, generation)
+    _store([_list_row(product, generation, version, ranking)])
+    return ranking
 
 
-def _computed_list(product: Product, generation: EmbeddingGeneration, version: int | None) -> SimilarList:
-    ranking = similar_ranking(product=product, generation=generation, k=MAX_SIMILAR, same_category=False,
-                              in_stock=None)  # fmt: skip
+def _default_ranking(product: Product, generation: EmbeddingGeneration) -> list[Ranked]:
+    return similar_ranking(product=product, generation=generation, k=MAX_SIMILAR, same_category=False,
+                           in_stock=None)  # fmt: skip
+
+
+def _list_row(
+    product: Product, generation: EmbeddingGeneration, version: int | None, ranking: list[Ranked]
+) -> SimilarList:
     items = [[r.product_id, r.score, {s: list(v) for s, v in r.signals.items()}] for r in ranking]
     return SimilarList(generation=generation, product=product, content_version=version, items=items)
 
@@ -107,7 +119,7 @@ def similar_lists_build(
         rows = []
         for product in products.filter(pk__in=versions):
             with contextlib.suppress(NotEmbedded):  # its vectors were removed meanwhile
-                rows.append(_computed_list(product, generation, versions[product.pk]))
+                rows.append(_list_row(product, generation, versions[product.pk], _default_ranking(product, generation)))
         _store(rows)
         done = min(start + BUILD_BATCH, len(todo))
         if progress:
