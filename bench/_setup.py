@@ -32,6 +32,9 @@ def scratch_database(name: str = "bench"):
     try:
         yield
     finally:
+        from search.selectors import search_thread_connection_close
+
+        search_thread_connection_close()
         connection.creation.destroy_test_db(original, verbosity=0)
 
 

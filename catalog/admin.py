@@ -2,12 +2,15 @@
 photos and reviews inline; actions that re-embed or mark products stale (through the embedding services)."""
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.html import format_html
 
 from embeddings.services.freshness import products_mark_stale, products_reembed
+from search.cache import search_cache_invalidate_products
 
-from .models import Category, Product, ProductImage, Review, Variant
+from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
+from .services import products_changed, reviews_changed
 
 THUMBNAIL_HEIGHT = 48
 
@@ -95,6 +98,20 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = [ProductImageInline, VariantInline, ReviewInline]
     actions = ["reembed_selected", "mark_stale"]
 
+    def save_related(self, request, form, formsets, change) -> None:
+        """After the product and its inlines are saved: what follows every product change (its search document,
+        stale embeddings, cached results containing it dropped on commit)."""
+        super().save_related(request, form, formsets, change)
+        products_changed(product_ids=[form.instance.pk])
+
+    def delete_model(self, request, obj) -> None:
+        self.delete_queryset(request, Product.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        ids = list(queryset.values_list("id", flat=True))
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(lambda: search_cache_invalidate_products(product_ids=ids))
+
     def get_queryset(self, request) -> QuerySet:
         usable = ProductImage.objects.filter(product=OuterRef("pk"), error="").exclude(file="").order_by("position")
         return (
@@ -145,6 +162,14 @@ class CategoryAdmin(admin.ModelAdmin):
     list_display = ("path", "depth")
     search_fields = ("path",)
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if change:  # its products' documents and cards show the category
+            listed = ProductCategory.objects.filter(category=obj).values_list("product_id", flat=True)
+            ids = set(listed) | set(Product.objects.filter(primary_category=obj).values_list("id", flat=True))
+            if ids:
+                products_changed(product_ids=sorted(ids))
+
 
 @admin.register(Review)
 class ReviewAdmin(admin.ModelAdmin):
@@ -152,3 +177,16 @@ class ReviewAdmin(admin.ModelAdmin):
     list_filter = ("rating",)
     search_fields = ("product__sku", "title", "body")
     raw_id_fields = ("product",)
+
+    def save_model(self, request, obj, form, change) -> None:
+        previous = Review.objects.filter(pk=obj.pk).values_list("product_id", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        reviews_changed(product_ids=sorted({obj.product_id} | ({previous} if previous else set())))
+
+    def delete_model(self, request, obj) -> None:
+        self.delete_queryset(request, Review.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset) -> None:
+        ids = sorted(set(queryset.values_list("product_id", flat=True)))
+        super().delete_queryset(request, queryset)
+        reviews_changed(product_ids=ids)

@@ -74,24 +74,39 @@ def cache_key(request: dict, generation_id: int | None) -> str:
     return redis_key("result", generation_id or 0, hashlib.sha1(canonical.encode()).hexdigest())
 
 
-def cached_result(key: str) -> dict | None:
+def cached_result_json(key: str) -> str | None:
+    """The cached result as the JSON text it was stored as (a hit is sent without being parsed)."""
     try:
-        raw = client().get(key)
+        return client().get(key)
     except redis.RedisError as exc:
         _warn("read", exc)
         return None
+
+
+def cached_result(key: str) -> dict | None:
+    raw = cached_result_json(key)
     return json.loads(raw) if raw else None
 
 
+# Stores a result (KEYS[1], ARGV[1]) for ARGV[2] seconds and lists it under each of its products (KEYS[2:]): one
+# command, however long the page.
+_STORE_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+for i = 2, #KEYS do
+    redis.call('SADD', KEYS[i], KEYS[1])
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+end
+"""
+
+
 def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
-    ttl = settings.SEARCH_CACHE_SECONDS
+    """Cache a result payload (without its internal ``_product_ids``), listed under ``product_ids``."""
+    stored = {name: value for name, value in payload.items() if name != "_product_ids"}
+    product_keys = [redis_key("product", product_id) for product_id in sorted(set(product_ids))]
     try:
-        pipe = client().pipeline(transaction=False)
-        pipe.set(key, json.dumps(payload, separators=(",", ":")), ex=ttl)
-        for product_id in set(product_ids):
-            pipe.sadd(redis_key("product", product_id), key)
-            pipe.expire(redis_key("product", product_id), ttl)
-        pipe.execute()
+        _script(client(), _STORE_SCRIPT)(
+            keys=[key, *product_keys], args=[json.dumps(stored, separators=(",", ":")), settings.SEARCH_CACHE_SECONDS]
+        )
     except redis.RedisError as exc:
         _warn("write", exc)
 
@@ -132,15 +147,16 @@ return redis.call('ZINCRBY', KEYS[2], 2 ^ ((tonumber(ARGV[1]) - epoch) / tonumbe
 """
 
 
-_scripts: dict[int, Script] = {}
+_scripts: dict[tuple[int, str], Script] = {}
 
 
-def _popularity_script(redis_client: redis.Redis) -> Script:
+def _script(redis_client: redis.Redis, source: str) -> Script:
     """The script bound to this client (it runs by hash, loaded on first use)."""
-    script = _scripts.get(id(redis_client))
+    script = _scripts.get((id(redis_client), source))
     if script is None:
-        _scripts.clear()  # a new client (another REDIS_URL): the old one's script goes
-        script = _scripts[id(redis_client)] = redis_client.register_script(_POPULARITY_SCRIPT)
+        if any(client_id != id(redis_client) for client_id, _ in _scripts):
+            _scripts.clear()  # a new client (another REDIS_URL): the old one's scripts go
+        script = _scripts[(id(redis_client), source)] = redis_client.register_script(source)
     return script
 
 
@@ -149,7 +165,7 @@ def popularity_record(request: dict) -> None:
     member = json.dumps(request, sort_keys=True, separators=(",", ":"))
     try:
         keys = [redis_key("popular-epoch"), redis_key("popular")]
-        _popularity_script(client())(keys=keys, args=[time.time(), _half_life_seconds(), member])
+        _script(client(), _POPULARITY_SCRIPT)(keys=keys, args=[time.time(), _half_life_seconds(), member])
     except redis.RedisError as exc:
         _warn("popularity", exc)
 

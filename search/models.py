@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -11,11 +12,18 @@ from catalog.models import Product
 
 
 class SearchDocument(models.Model):
-    """Weighted full-text document of a product (A: name; B: categories, brand; C: attributes; D: description
-    and reviews), kept up to date by ``search.documents.search_documents_update`` whenever the product changes."""
+    """What search reads of a product, kept up to date by ``search.documents.search_documents_update`` whenever the
+    product changes: the weighted full-text document (A: name; B: categories, brand; C: attributes; D: description
+    and reviews), the facet values, price and rating, and the card a result shows."""
 
     product = models.OneToOneField(Product, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
     document = SearchVectorField()
+    # "brand=<b>", "color=<c>", "size=<s>", "category=<path>" (every ancestor too), each once
+    facets = ArrayField(models.TextField(), default=list)
+    price = models.DecimalField(max_digits=12, decimal_places=2, null=True)
+    rating = models.DecimalField(max_digits=3, decimal_places=2, null=True)
+    # sku, name, price (text), currency, in_stock, brand, rating_average, rating_count, category, photo
+    card = models.JSONField(default=dict)
 
     class Meta:
         indexes = [GinIndex(fields=["document"], name="search_document_gin")]

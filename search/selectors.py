@@ -1,23 +1,28 @@
 """Search reads: candidates from every signal (full-text in one statement, run while the query is encoded; every
-vector signal in another), each statement with its candidates' product rows; facets and the page come from them.
+vector signal in another), each statement with its candidates' search documents (``search.documents``: facet
+values, price, rating and result card); facets and the page come from those documents.
 
-A text search costs three round trips to PostgreSQL (full-text candidates, vector candidates, the page's photos),
-a photo search two, a browse three (page with total, facets, rows), whatever the catalog size; the query vectors
-are computed once per request (and remembered for repeated queries).
+A text search costs two round trips to PostgreSQL (full-text candidates, vector candidates), a photo search one, a
+browse three (page with total, facets, rows), whatever the catalog size; the query vectors are computed once per
+request (and remembered for repeated queries).
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import logging
 import os
 import time
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from catalog.models import ProductImage
 from embeddings.indexes import vector_expression
@@ -31,8 +36,11 @@ from .filters import Filters, filters_sql
 from .ranking import FusionConfig, Ranked, fuse
 from .spelling import current_vocabulary
 
+logger = logging.getLogger(__name__)
+
 PRICE_BUCKETS = [(0, 25), (25, 50), (50, 100), (100, 200), (200, None)]
 RATING_BUCKETS = [4, 3, 2, 1]
+FACETS = ("category", "brand", "color", "size", "price", "rating")
 # How strongly the optional text of a photo search pulls the photo's joint vector ("like this, but in blue").
 PHOTO_TEXT_REFINE_WEIGHT = 0.6
 PHOTOS_PER_PRODUCT_FETCH = 3
@@ -72,7 +80,7 @@ def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.n
     """(text encoder vector, joint-space vector) of a query; repeated queries are not encoded again."""
     encoders, head = generation_models(generation)
     set_threads(settings.SEARCH_TORCH_THREADS)
-    encoder = query_encoder(encoders.text) if settings.SEARCH_QUERY_INT8 else encoders.text
+    encoder = query_encoder(encoders.text, int8=settings.SEARCH_QUERY_INT8)
     text_vector = encoder.encode_texts([text])[0]
     return text_vector, head.project(text_vector[None, :], "text")[0]
 
@@ -130,12 +138,14 @@ def process_caches_clear() -> None:
 
 
 def _vector_subquery(generation: EmbeddingGeneration, signal: str, column: str, where: str) -> tuple[str, str]:
+    """Nearest products by one vector column. No ``IS NOT NULL`` condition (it costs a cast per row read): the
+    HNSW index holds no NULL vector, and an exact scan sorts them last, with a NULL score that ``_collect``
+    drops."""
     expression, dim = vector_expression(generation, column)
     sql = (
         f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
         f"FROM embeddings_productembedding e{_product_join('e', where)} "
-        f"WHERE e.generation_id = %s AND {expression} IS NOT NULL AND {where} "
-        f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
+        f"WHERE e.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
     )
     return sql, dim
 
@@ -167,15 +177,33 @@ def _product_join(alias: str, where: str) -> str:
     return "" if where == "true" else f" JOIN catalog_product p ON p.id = {alias}.product_id"
 
 
-def _encoder_thread() -> ThreadPoolExecutor:
-    """This process's query-encoding thread (made after a fork: threads do not survive one)."""
-    global _encoder
-    if _encoder is None or _encoder[0] != os.getpid():
-        _encoder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-encoder"))
-    return _encoder[1]
+def _search_thread() -> ThreadPoolExecutor:
+    """This process's second search thread (made after a fork: threads do not survive one)."""
+    global _thread
+    if _thread is None or _thread[0] != os.getpid():
+        _thread = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="search"))
+    return _thread[1]
 
 
-_encoder: tuple[int, ThreadPoolExecutor] | None = None
+_thread: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def search_thread_connection_close() -> None:
+    """Close the search thread's database connection (before dropping a database: it would hold it open)."""
+    if _thread is not None and _thread[0] == os.getpid():
+        _thread[1].submit(lambda: connection.close()).result()  # the lambda reads the thread's own connection
+
+
+def _apart(sql: str, params: list) -> tuple[dict[str, list[tuple[int, float]]], dict[int, Document]]:
+    """``_collect`` on the search thread's own database connection (Django's connections are per thread)."""
+    lists: dict[str, list[tuple[int, float]]] = {}
+    docs: dict[int, Document] = {}
+    try:
+        _collect(lists, sql, params, docs)
+    except DatabaseError:
+        connection.close()  # a broken connection is not kept: the next statement here opens a new one
+        raise
+    return lists, docs
 
 
 def candidates(
@@ -183,35 +211,43 @@ def candidates(
     query: SearchQuery,
     alternatives: list[list[str]],
     text: str,
-    rows: dict[int, dict] | None = None,
+    docs: dict[int, Document] | None = None,
 ) -> dict[str, list[tuple[int, float]]]:
-    """Every signal's candidates under the filters. With text, the full-text statement runs while another thread
-    encodes the query (torch and the database wait both release the GIL); then one statement serves every vector
-    signal. A text search costs two round trips here, a photo search one. With ``rows``, each statement also
-    reads its candidates' product rows (``product_rows`` without photo and category) into it: the full-text
-    candidates' while the query is still being encoded."""
+    """Every signal's candidates under the filters: full text in one statement, every vector signal in another.
+    With text, two things happen at once (torch, the tokenizer and database waits all release the GIL):
+
+    - outside a transaction (a web request), the full-text statement runs on the search thread's own connection
+      while this thread encodes the query and runs the vector statement, so the two statements run side by side
+      on two cores (``SEARCH_PARALLEL_STATEMENTS``);
+    - inside one (whose writes another connection cannot see), the search thread encodes the query while the
+      full-text statement runs here, then the vector statement.
+
+    A text search costs two statements, a photo search one. With ``docs``, each statement also reads its
+    candidates' search documents into it."""
     where, where_params = filters_sql(query.filters)
     n = settings.SEARCH_VECTOR_CANDIDATES
     lists: dict[str, list[tuple[int, float]]] = {}
-    encoded = None
+    fulltext = None
+    text_vector = joint = None
     if text:
         generation_models(generation)  # loaded here: the encoding thread must not query the database
-        encoded = _encoder_thread().submit(query_text_vectors, generation, text)
-    if text:
         tsquery, ts_params = tsquery_sql(alternatives)
-        _collect(
-            lists,
+        fulltext_sql = (
             f"SELECT 'fulltext' AS signal, d.product_id, ts_rank(d.document, q.query) AS score "
             f"FROM search_searchdocument d{_product_join('d', where)}, "
             f"(SELECT {tsquery} AS query) q WHERE d.document @@ q.query AND {where} ORDER BY score DESC, "
-            f"d.product_id LIMIT %s",
-            ts_params + where_params + [settings.SEARCH_FULLTEXT_CANDIDATES],
-            rows,
+            f"d.product_id LIMIT %s"
         )
+        fulltext_params = ts_params + where_params + [settings.SEARCH_FULLTEXT_CANDIDATES]
+        if settings.SEARCH_PARALLEL_STATEMENTS and not connection.in_atomic_block:
+            fulltext = _search_thread().submit(_apart, fulltext_sql, fulltext_params)
+            text_vector, joint = query_text_vectors(generation, text)
+        else:
+            encoded = _search_thread().submit(query_text_vectors, generation, text)
+            _collect(lists, fulltext_sql, fulltext_params, docs)
+            text_vector, joint = encoded.result()
     parts, params = [], []
-    joint = None
-    if encoded is not None:
-        text_vector, joint = encoded.result()
+    if text_vector is not None:
         sql, _ = _vector_subquery(generation, "text_vector", "text_vector", where)
         parts.append(sql)
         literal = _literal(text_vector)
@@ -229,87 +265,85 @@ def candidates(
             parts.append(sql)
             params += [literal, generation.pk, *where_params, literal, n]
     if parts:
-        _collect(lists, " UNION ALL ".join(parts), params, rows)
+        _collect(lists, " UNION ALL ".join(parts), params, docs)
+    if fulltext is not None:
+        try:
+            fulltext_lists, fulltext_docs = fulltext.result()
+        except DatabaseError as exc:  # the search thread's connection failed: once more, on this one
+            logger.warning("full-text statement on the search thread failed (%s); running it here", exc)
+            fulltext_lists, fulltext_docs = {}, {}
+            _collect(fulltext_lists, fulltext_sql, fulltext_params, fulltext_docs)
+        lists.update(fulltext_lists)
+        if docs is not None:
+            docs.update(fulltext_docs)
     for hits in lists.values():
         hits.sort(key=lambda hit: (-hit[1], hit[0]))  # relaxed-order index scans return nearly sorted rows
     return lists
 
 
+class Document(NamedTuple):
+    """What a search reads of a candidate (``search_searchdocument``): facet values, price and rating for the
+    facets, and the result card as JSON text (parsed for the page only)."""
+
+    facets: list[str]
+    price: float | None
+    rating: float | None
+    card: str
+
+
 def _collect(
-    lists: dict[str, list[tuple[int, float]]], sql: str, params: list, rows: dict[int, dict] | None = None
+    lists: dict[str, list[tuple[int, float]]], sql: str, params: list, docs: dict[int, Document] | None = None
 ) -> None:
-    """Run a candidates statement (rows of signal, product id, score) into ``lists``; with ``rows``, also read the
-    product rows of its candidates not in ``rows`` yet, each once, in the same statement (a product deleted
-    meanwhile drops out of ``lists``)."""
-    if rows is not None:
+    """Run a candidates statement (rows of signal, product id, score) into ``lists``; with ``docs``, also read the
+    search documents of its candidates not in ``docs`` yet, each once, in the same statement (a product deleted
+    meanwhile drops out of ``lists``). A NULL score (a missing vector, in an exact scan) is no candidate."""
+    if docs is not None:
         sql = (f"WITH found AS ({sql}), "
                "wanted AS (SELECT DISTINCT product_id FROM found WHERE NOT (product_id = ANY(%s))), "
-               f"read AS MATERIALIZED (SELECT {_ROW_COLUMNS} FROM catalog_product p "
-               "JOIN wanted ON wanted.product_id = p.id) "
-               "SELECT found.signal, found.product_id, found.score, read.* FROM found "
-               "LEFT JOIN read ON read.id = found.product_id")  # fmt: skip
-        params = [*params, list(rows)]
-    found: list[tuple[str, int, float]] = []
+               "read AS MATERIALIZED (SELECT d.product_id, d.facets, d.price::float8, d.rating::float8, d.card::text "
+               "FROM search_searchdocument d JOIN wanted ON wanted.product_id = d.product_id) "
+               "SELECT found.signal, found.product_id, found.score, read.product_id, read.facets, read.price, "
+               "read.rating, read.card FROM found LEFT JOIN read ON read.product_id = found.product_id")  # fmt: skip
+        params = [*params, list(docs)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        if rows is None:
-            found = [(signal, product_id, float(score)) for signal, product_id, score in cursor.fetchall()]
-        else:
-            columns = [column.name for column in cursor.description][3:]
-            for signal, product_id, score, *values in cursor.fetchall():
-                if values[0] is not None:
-                    rows[product_id] = dict(zip(columns, values, strict=True))
-                found.append((signal, product_id, float(score)))
-    for signal, product_id, score in found:
-        if rows is None or product_id in rows:
-            lists.setdefault(signal, []).append((product_id, score))
+        found = cursor.fetchall()
+    for signal, product_id, score, *document in found:
+        if docs is not None:
+            if document[0] is not None:
+                docs[product_id] = Document(*document[1:])
+            elif product_id not in docs:
+                continue
+        if score is not None:
+            lists.setdefault(signal, []).append((product_id, float(score)))
 
 
 def facets(filters: Filters) -> dict[str, list[dict]]:
-    """Exact facet counts over everything under ``filters`` (browsing), counted in SQL; a search counts its
-    matching set with ``facets_from_rows``."""
+    """Exact facet counts over everything under ``filters`` (browsing), counted in SQL over the search documents; a
+    search counts its matching set's documents with ``facets_from_documents``."""
     where, params = filters_sql(filters)
-    base = f"SELECT p.id, p.brand, p.price, p.attributes, p.rating_average FROM catalog_product p WHERE {where}"
     price_cases = " ".join(
-        f"WHEN p.price >= {low}" + (f" AND p.price < {high}" if high else "") + f" THEN '{low}-{high or ''}'"
+        f"WHEN d.price >= {low}" + (f" AND d.price < {high}" if high else "") + f" THEN '{low}-{high or ''}'"
         for low, high in PRICE_BUCKETS
     )
-    values = (
-        "jsonb_array_elements_text(CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN p.attributes -> '{0}' "
-        "WHEN 'string' THEN jsonb_build_array(p.attributes -> '{0}') ELSE '[]'::jsonb END)"
-    )
     sql = f"""
-        WITH p AS MATERIALIZED ({base})
-        SELECT 'category', array_to_string((string_to_array(c.path, '/'))[1:n], '/') AS node, count(DISTINCT p.id)
-            FROM p JOIN catalog_productcategory pc ON pc.product_id = p.id
-            JOIN catalog_category c ON c.id = pc.category_id,
-            generate_series(1, c.depth + 1) n GROUP BY node
-        UNION ALL SELECT 'brand', p.brand, count(*) FROM p WHERE p.brand <> '' GROUP BY p.brand
-        UNION ALL SELECT 'color', v, count(DISTINCT p.id) FROM p, {values.format("color")} v GROUP BY v
-        UNION ALL SELECT 'size', v, count(DISTINCT p.id) FROM p, {values.format("size")} v GROUP BY v
-        UNION ALL SELECT 'price', CASE {price_cases} END AS bucket, count(*) FROM p WHERE p.price IS NOT NULL
-            GROUP BY bucket
-        UNION ALL SELECT 'rating', r::text, count(*) FROM p, unnest(%s::int[]) r WHERE p.rating_average >= r
-            GROUP BY r
+        WITH d AS MATERIALIZED (SELECT d.facets, d.price, d.rating FROM search_searchdocument d
+                                JOIN catalog_product p ON p.id = d.product_id WHERE {where})
+        SELECT f, count(*) FROM d, unnest(d.facets) f GROUP BY f
+        UNION ALL SELECT 'price=' || CASE {price_cases} END, count(*) FROM d WHERE d.price IS NOT NULL GROUP BY 1
+        UNION ALL SELECT 'rating=' || r, count(*) FROM d, unnest(%s::int[]) r WHERE d.rating >= r GROUP BY r
     """
-    result: dict[str, list[dict]] = {name: [] for name in ("category", "brand", "color", "size", "price", "rating")}
+    result: dict[str, list[dict]] = {name: [] for name in FACETS}
     with connection.cursor() as cursor:
         cursor.execute(sql, params + [RATING_BUCKETS])
-        for facet, value, count in cursor.fetchall():
-            result[facet].append({"value": value, "count": count})
+        for key, count in cursor.fetchall():
+            name, _, value = key.partition("=")
+            result[name].append({"value": value, "count": count})
     return _facets_sorted(result)
 
 
-# An attribute's values as a text array (one value or a list of them in the catalog), read without JSON parsing.
-_ATTRIBUTE_VALUES = (
-    "CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text("
-    "p.attributes -> '{0}')) WHEN 'null' THEN '{{}}'::text[] ELSE array_remove(ARRAY[p.attributes ->> '{0}'], NULL) END"
-)
-# What a result list and its facets read of a product ``p``, photo and primary category apart.
-_ROW_COLUMNS = f"""p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count,
-    {_ATTRIBUTE_VALUES.format("color")} AS color, {_ATTRIBUTE_VALUES.format("size")} AS size,
-    ARRAY(SELECT c.path FROM catalog_productcategory pc JOIN catalog_category c ON c.id = pc.category_id
-          WHERE pc.product_id = p.id) AS categories"""
+# What a result list reads of a product ``p``, photo and primary category apart (browse, similar items).
+_ROW_COLUMNS = "p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count"
 # Main photo and primary category: shown for a page of products only.
 _PAGE_COLUMNS = """(SELECT i.file FROM catalog_productimage i
      WHERE i.product_id = p.id AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) AS photo,
@@ -356,33 +390,36 @@ def products_for_page(product_ids: list[int], rows: dict[int, dict] | None = Non
     return [rows[product_id] for product_id in product_ids if product_id in rows]
 
 
-def _values(value: list[str]) -> list[str]:
-    return [v for v in value if v != ""]
+def facets_from_documents(docs: Iterable[Document]) -> dict[str, list[dict]]:
+    """The same facets as ``facets()``, counted over search documents already read (a search's matching set)."""
+    values: Counter = Counter()
+    prices: Counter = Counter()
+    ratings: Counter = Counter()
+    for document in docs:
+        values.update(document.facets)  # each value once per document
+        if document.price is not None:
+            prices[_price_bucket(document.price)] += 1
+        if document.rating is not None:
+            ratings.update(str(r) for r in RATING_BUCKETS if document.rating >= r)
+    result: dict[str, list[dict]] = {name: [] for name in FACETS}
+    for key, count in values.items():
+        name, _, value = key.partition("=")
+        result[name].append({"value": value, "count": count})
+    result["price"] = [{"value": bucket, "count": count} for bucket, count in prices.items()]
+    result["rating"] = [{"value": bucket, "count": count} for bucket, count in ratings.items()]
+    return _facets_sorted(result)
 
 
-def facets_from_rows(rows: list[dict]) -> dict[str, list[dict]]:
-    """The same facets as ``facets()``, counted in Python over rows already read (a search's matching set)."""
-    counts: dict[str, Counter] = {name: Counter() for name in ("category", "brand", "color", "size", "price", "rating")}
-    for row in rows:
-        counts["category"].update({node for path in row["categories"] for node in _category_nodes(path)})
-        if row["brand"]:
-            counts["brand"][row["brand"]] += 1
-        counts["color"].update(set(_values(row["color"])))
-        counts["size"].update(set(_values(row["size"])))
-        if row["price"] is not None:
-            counts["price"][_price_bucket(row["price"])] += 1
-        if row["rating_average"] is not None:
-            counts["rating"].update(str(r) for r in RATING_BUCKETS if row["rating_average"] >= r)
-    return _facets_sorted(
-        {name: [{"value": v, "count": c} for v, c in values.items()] for name, values in counts.items()}
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _category_nodes(path: str) -> tuple[str, ...]:
-    """A category path and its ancestors: "A/B/C" -> ("A", "A/B", "A/B/C")."""
-    parts = path.split("/")
-    return tuple("/".join(parts[:n]) for n in range(1, len(parts) + 1))
+def products_from_documents(docs: dict[int, Document], product_ids: list[int]) -> list[dict]:
+    """The result cards of ``product_ids`` (the page), in order, as ``products_for_page`` gives them."""
+    storage = ProductImage._meta.get_field("file").storage
+    products = []
+    for product_id in product_ids:
+        card = json.loads(docs[product_id].card)
+        card["id"] = product_id
+        card["photo_url"] = storage.url(card["photo"]) if card.get("photo") else None
+        products.append(card)
+    return products
 
 
 def _price_bucket(price) -> str:
@@ -415,16 +452,15 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
     corrected = current_vocabulary().correct_query(text) if text else None
     alternatives = corrected.alternatives if corrected else []
     vector_text = corrected.corrected if corrected else ""
-    rows: dict[int, dict] = {}  # the whole matching set's rows, read with the candidates: facets, and the page
-    lists = candidates(generation, query, alternatives, vector_text, rows)
+    docs: dict[int, Document] = {}  # the whole matching set's, read with the candidates: facets, and the page
+    lists = candidates(generation, query, alternatives, vector_text, docs)
     ranking = fuse(lists, query.fusion or FusionConfig.from_settings(generation=generation))
     page = ranking[offset : offset + query.page_size]
-    page_details(rows, [r.product_id for r in page])
     return SearchResult(
         total=len(ranking),
         ranking=page,
-        facets=facets_from_rows(list(rows.values())),
-        products=products_for_page([r.product_id for r in page], rows),
+        facets=facets_from_documents(docs.values()),
+        products=products_from_documents(docs, [r.product_id for r in page]),
         corrected_query=vector_text if corrected and corrected.changed else "",
     )
 

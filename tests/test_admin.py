@@ -300,3 +300,32 @@ def test_job_payload_is_plain_json(staff_client, shop):
     body = staff_client.get("/admin/operations/jobs/").content
     assert json.loads(body)["jobs"][0]["percent"] == 100.0
     assert ProductEmbedding.objects.filter(generation=shop).count() == 16
+
+
+def test_editing_a_product_in_the_admin_updates_what_search_shows(
+    staff_client, shop, django_capture_on_commit_callbacks
+):
+    from search.cache import cache_key, cache_result, cached_result
+    from search.models import SearchDocument
+
+    product = Product.objects.get(sku="TEN-RED")
+    key = cache_key({"q": "tent"}, shop.pk)
+    cache_result(key, {"results": []}, [product.pk])
+    data = {
+        "sku": product.sku, "name": "Storm shelter", "description": product.description, "price": "99.50",
+        "currency": "USD", "in_stock": "on", "brand": product.brand, "attributes": json.dumps(product.attributes),
+        "primary_category": product.primary_category_id or "",
+    }  # fmt: skip
+    for prefix in ("images", "variants", "reviews"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/admin/catalog/product/{product.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+    document = SearchDocument.objects.get(product=product)
+    assert document.card["name"] == "Storm shelter" and document.card["price"] == "99.50"
+    assert str(document.price) == "99.50"
+    assert "storm" in str(document.document)
+    assert cached_result(key) is None  # results containing it are gone
+    product.refresh_from_db()
+    assert product.embeddings_stale

@@ -18,8 +18,9 @@ from embeddings.indexes import indexes_create
 from embeddings.models import EmbeddingGeneration, Job, ProductEmbedding, TrainedHead
 from embeddings.neural.head import AlignmentHead
 from search import selectors
+from search.documents import search_documents_update
 from search.filters import Filters
-from search.models import SearchEvent, SearchLog
+from search.models import SearchDocument, SearchEvent, SearchLog
 from search.ranking import FusionConfig, fuse
 from search.selectors import PhotoQuery, SearchQuery, search_products
 from search.services import search_logs_flush
@@ -68,6 +69,7 @@ def tiny_generation(vectors: dict[str, dict[str, list[float]]]) -> EmbeddingGene
             aligned_text=v["joint"], aligned_image=v["joint"], fused=v["joint"], content_version=1,
         )  # fmt: skip
     indexes_create(generation)
+    search_documents_update()  # what the catalog services do for every product they write
     return generation
 
 
@@ -80,8 +82,6 @@ def lantern_catalog(monkeypatch) -> EmbeddingGeneration:
         "C": {"text": [0, 1], "joint": [1, 0]},
     })  # fmt: skip
     Product.objects.filter(sku="C").update(name="Trail lantern")
-    from search.documents import search_documents_update
-
     search_documents_update()
     monkeypatch.setattr(selectors, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
     return generation
@@ -106,6 +106,29 @@ def test_exact_order_of_a_hybrid_search_on_tiny_vectors(monkeypatch):
         "fused": (2, pytest.approx(0.8, abs=1e-3)),
     }
     assert result.total == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_full_text_statement_runs_beside_the_vector_statement(
+    monkeypatch, settings, django_assert_num_queries
+):
+    # given the lantern catalog committed (no test transaction: another connection can see it)
+    generation = lantern_catalog(monkeypatch)
+    config = FusionConfig(method="rrf", weights={"fulltext": 1, "text_vector": 1, "fused": 1}, rrf_k=1)
+    query = SearchQuery(text="lantern", page_size=10, fusion=config)
+    settings.SEARCH_PARALLEL_STATEMENTS = False
+    search_products(query, generation)  # the first search of a process also reads the spelling vocabulary
+    with django_assert_num_queries(2):  # full text, then vectors, on this connection
+        serial = search_products(query, generation)
+    settings.SEARCH_PARALLEL_STATEMENTS = True
+    try:
+        with django_assert_num_queries(1):  # the vector statement here; the full-text one on the search thread's
+            parallel = search_products(query, generation)
+    finally:  # the search thread's connection would keep the test database from being dropped
+        selectors.search_thread_connection_close()
+
+    assert [p["sku"] for p in parallel.products] == [p["sku"] for p in serial.products] == ["C", "A", "B"]
+    assert parallel.ranking == serial.ranking and parallel.facets == serial.facets and parallel.total == 3
 
 
 def test_weighted_fusion_calibrates_each_signal():
@@ -189,6 +212,7 @@ def test_a_one_percent_filter_still_returns_k_results():
                           aligned_image=v, fused=v, content_version=1) for p, v in zip(products, vectors, strict=True)]
     )  # fmt: skip
     indexes_create(generation)
+    search_documents_update()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE embeddings_productembedding; ANALYZE catalog_product")
     query = PhotoQuery(image_vector=vectors[0], joint_vector=vectors[0])
@@ -314,7 +338,9 @@ def test_cache_hit_and_invalidation_when_a_product_in_it_changes(api, small_shop
     first = api.get("/api/v1/search", params)
     assert first["X-Cache"] == "MISS"
     second = api.get("/api/v1/search", params)
-    assert second["X-Cache"] == "HIT" and second.json()["results"] == first.json()["results"]
+    assert second["X-Cache"] == "HIT" and second["Content-Type"] == "application/json"
+    missed, hit = first.json(), second.json()  # the whole answer, sent from the cache as stored
+    assert missed.pop("search_id") != hit.pop("search_id") and hit == missed
     assert api.get("/api/v1/search", {**params, "page": 2})["X-Cache"] == "MISS"  # the page is part of the key
 
     # when a product in the cached result changes (through the import, committed)
@@ -508,16 +534,16 @@ def test_search_selectors_use_a_fixed_number_of_queries(small_shop, django_asser
     current_vocabulary()  # built once per process; not part of a search
     generation = EmbeddingGeneration.objects.get(pk=small_shop.pk)
     search_products(SearchQuery(text="red tent", page_size=10), generation)  # loads the encoders
-    # full-text candidates (while the query is encoded), vector candidates, the matching set's rows (facets, page)
-    with django_assert_num_queries(3):
+    # full-text candidates (while the query is encoded), vector candidates, each with its candidates' documents
+    with django_assert_num_queries(2):
         search_products(SearchQuery(text="blue hoodie", page_size=10), generation)
-    with django_assert_num_queries(3):  # same with filters
+    with django_assert_num_queries(2):  # same with filters
         search_products(SearchQuery(text="hoodie", filters=Filters(category="Outdoor", in_stock=True)), generation)
     photo = PhotoQuery(
         image_vector=np.ones(generation.image_dim, dtype=np.float32),
         joint_vector=np.ones(generation.joint_dim, dtype=np.float32),
     )
-    with django_assert_num_queries(2):  # photo: every vector signal in one statement, then the matching set's rows
+    with django_assert_num_queries(1):  # photo: every vector signal in one statement, with the documents
         assert search_products(SearchQuery(photo=photo), generation).total > 0
     with django_assert_num_queries(3):  # browse: page with total, facets, products
         search_products(SearchQuery(filters=Filters(category="Outdoor/Tents")), generation)
@@ -527,7 +553,10 @@ def test_category_facet_counts_descendants_once():
     outdoor = Category.objects.create(path="Gear", name="Gear", depth=0)
     product = ProductFactory(primary_category=outdoor)
     ProductCategory.objects.create(product=product, category=outdoor)
+    search_documents_update(product_ids=[product.pk])
+    document = SearchDocument.objects.get(product=product)
+    assert document.facets == ["category=Gear"]
     assert selectors.facets(Filters())["category"] == [{"value": "Gear", "count": 1}]
-    rows = selectors.product_rows([product.pk])
-    assert selectors.facets_from_rows(list(rows.values()))["category"] == [{"value": "Gear", "count": 1}]
+    read = selectors.Document(document.facets, None, None, "{}")
+    assert selectors.facets_from_documents([read])["category"] == [{"value": "Gear", "count": 1}]
     assert django_settings.SEARCH_MAX_PAGE_SIZE == 100

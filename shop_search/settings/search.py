@@ -15,7 +15,7 @@ SEARCH_SIGNAL_WEIGHTS = {
     "image": env.float("SEARCH_WEIGHT_IMAGE", default=1.0),
 }
 # Candidates each vector signal contributes (and the relevance cut-off of a text search's matching set).
-SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=50)
+SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=30)
 # Full-text matches considered for ranking, facets and the total (the best by full-text rank).
 SEARCH_FULLTEXT_CANDIDATES = env.int("SEARCH_FULLTEXT_CANDIDATES", default=200)
 SEARCH_PAGE_SIZE = env.int("SEARCH_PAGE_SIZE", default=20)
@@ -37,6 +37,9 @@ SIMILAR_SIGNAL_WEIGHTS = {
 
 # Torch threads while encoding a query in a web process (one request, one thread; see EMBEDDING_TORCH_THREADS).
 SEARCH_TORCH_THREADS = env.int("SEARCH_TORCH_THREADS", default=1)
+# Outside a transaction, run a text search's full-text statement on a second connection (one more per process)
+# while the query is encoded and the vector statement runs: both statements at once, on two cores.
+SEARCH_PARALLEL_STATEMENTS = env.bool("SEARCH_PARALLEL_STATEMENTS", default=True)
 # Encode search queries with an int8 copy of the text model (2.5x faster; products keep their float vectors).
 SEARCH_QUERY_INT8 = env.bool("SEARCH_QUERY_INT8", default=True)
 
@@ -45,8 +48,4 @@ SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=600)
 SEARCH_POPULARITY_HALF_LIFE_HOURS = env.float("SEARCH_POPULARITY_HALF_LIFE_HOURS", default=24.0)
 SEARCH_WARM_TOP_QUERIES = env.int("SEARCH_WARM_TOP_QUERIES", default=100)
 SEARCH_ANON_RATE = env.str("SEARCH_ANON_RATE", default="600/min")
-
-# HNSW query parameters, set on every database connection: ef_search trades speed for recall (bench/), and
-# iterative scans keep returning rows under selective filters until LIMIT is met.
-HNSW_EF_SEARCH = env.int("HNSW_EF_SEARCH", default=100)
-HNSW_MAX_SCAN_TUPLES = env.int("HNSW_MAX_SCAN_TUPLES", default=40000)
+# HNSW query parameters (HNSW_EF_SEARCH, HNSW_MAX_SCAN_TUPLES): settings/database.py, set on every connection.

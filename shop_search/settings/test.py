@@ -19,3 +19,5 @@ EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
 # The browser tests' live server answers each request in a thread of its own: a connection kept open past the
 # request would outlive its thread and keep the test database from being dropped at the end of the run.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Likewise the connection of the search thread (``search.selectors``): the one test of that path closes it.
+SEARCH_PARALLEL_STATEMENTS = env.bool("SEARCH_PARALLEL_STATEMENTS", default=False)
