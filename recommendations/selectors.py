@@ -20,7 +20,7 @@ from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration, ProductEmbedding
 from search.filters import Filters, filters_sql
 from search.ranking import FusionConfig, Ranked, fuse
-from search.selectors import product_rows, products_for_page
+from search.selectors import product_cards, products_for_page
 
 from .models import SimilarList
 
@@ -81,14 +81,14 @@ def stored_similar(*, product: Product, generation: EmbeddingGeneration, k: int)
 
 
 def first_existing(ranking: list[Ranked], k: int, *, stored: bool) -> SimilarResult | None:
-    """The first ``k`` products of a full similar-item list that still exist, with their rows (one read, with a few
+    """The first ``k`` products of a full similar-item list that still exist, with their cards (one read, with a few
     spares for products deleted since the list was computed); None when deletions left too few."""
     spared = ranking[: k + SPARE_ON_READ]
-    rows = product_rows([r.product_id for r in spared])
-    chosen = [r for r in spared if r.product_id in rows][:k]
+    cards = product_cards([r.product_id for r in spared])
+    chosen = [r for r in spared if r.product_id in cards][:k]
     if len(chosen) < min(k, len(ranking)):
         return None
-    products = products_for_page([r.product_id for r in chosen], rows)
+    products = products_for_page([r.product_id for r in chosen], cards)
     return SimilarResult(ranking=chosen, products=products, stored=stored)
 
 

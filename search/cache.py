@@ -63,6 +63,11 @@ def _warn(action: str, exc: Exception) -> None:
         logger.warning("search cache unavailable (%s: %s); answering uncached", action, exc)
 
 
+# Part of every result key; raised when what a cached result holds changes shape (2: stored without product ids,
+# sent as stored), so a deployment never serves entries written by the previous release.
+RESULT_FORMAT = 2
+
+
 def cache_key(request: dict, generation_id: int | None) -> str:
     """Key of a normalised search request's result: the request, the generation and the ranking settings (so a
     deployment that changes them never serves results ranked the old way)."""
@@ -71,7 +76,7 @@ def cache_key(request: dict, generation_id: int | None) -> str:
     ranking = FusionConfig.from_settings()
     request = {**request, "ranking": [ranking.method, ranking.weights, ranking.rrf_k]}
     canonical = json.dumps(request, sort_keys=True, separators=(",", ":"), default=str)
-    return redis_key("result", generation_id or 0, hashlib.sha1(canonical.encode()).hexdigest())
+    return redis_key(f"result{RESULT_FORMAT}", generation_id or 0, hashlib.sha1(canonical.encode()).hexdigest())
 
 
 def cached_result_json(key: str) -> str | None:

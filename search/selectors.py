@@ -3,7 +3,7 @@ vector signal in another), each statement with its candidates' search documents 
 values, price, rating and result card); facets and the page come from those documents.
 
 A text search costs two round trips to PostgreSQL (full-text candidates, vector candidates), a photo search one, a
-browse three (page with total, facets, rows), whatever the catalog size; the query vectors are computed once per
+browse three (page with total, facets, cards), whatever the catalog size; the query vectors are computed once per
 request (and remembered for repeated queries).
 """
 
@@ -342,52 +342,37 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
     return _facets_sorted(result)
 
 
-# What a result list reads of a product ``p``, photo and primary category apart (browse, similar items).
-_ROW_COLUMNS = "p.id, p.sku, p.name, p.price, p.currency, p.in_stock, p.brand, p.rating_average, p.rating_count"
-# Main photo and primary category: shown for a page of products only.
-_PAGE_COLUMNS = """(SELECT i.file FROM catalog_productimage i
-     WHERE i.product_id = p.id AND i.error = '' AND i.file <> '' ORDER BY i.position LIMIT 1) AS photo,
-    (SELECT c.path FROM catalog_category c WHERE c.id = p.primary_category_id) AS category"""
-
-
-def _row_dicts(cursor, skip: int = 0) -> dict[int, dict]:
-    """id -> row of a cursor's product columns (after ``skip`` leading columns)."""
-    columns = [column.name for column in cursor.description][skip:]
-    return {row[skip]: dict(zip(columns, row[skip:], strict=True)) for row in cursor.fetchall()}
-
-
-def page_details(rows: dict[int, dict], page_ids: list[int]) -> None:
-    """Add the main photo (and its URL) and the primary category to the rows of ``page_ids``, in one query."""
-    details = {}
-    if page_ids:
-        with connection.cursor() as cursor:
-            sql = f"SELECT p.id, {_PAGE_COLUMNS} FROM catalog_product p WHERE p.id = ANY(%s)"
-            cursor.execute(sql, [list(page_ids)])
-            details = _row_dicts(cursor)
-    storage = ProductImage._meta.get_field("file").storage
-    for product_id, row in rows.items():
-        detail = details.get(product_id, row)
-        row["photo"], row["category"] = detail.get("photo"), detail.get("category")
-        row["photo_url"] = storage.url(row["photo"]) if row["photo"] else None
-
-
-def product_rows(product_ids: list[int], page_ids: list[int] | None = None) -> dict[int, dict]:
-    """What a result list and its facets need of these products: id -> row. Photos and primary categories come
-    for ``page_ids`` only (default: all of them). Two queries at most."""
+def product_cards(product_ids: list[int]) -> dict[int, dict]:
+    """The result cards of these products, read from their search documents in one query: id -> product (a product
+    deleted meanwhile is missing)."""
     if not product_ids:
         return {}
-    columns = _ROW_COLUMNS + (f", {_PAGE_COLUMNS}" if page_ids is None else "")  # one query for a page
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {columns} FROM catalog_product p WHERE p.id = ANY(%s)", [list(product_ids)])
-        rows = _row_dicts(cursor)
-    page_details(rows, [] if page_ids is None else [i for i in page_ids if i in rows])
-    return rows
+        cursor.execute(
+            "SELECT product_id, card::text FROM search_searchdocument WHERE product_id = ANY(%s)", [list(product_ids)]
+        )
+        cards = dict(cursor.fetchall())
+    return {product_id: _card(product_id, card) for product_id, card in cards.items()}
 
 
-def products_for_page(product_ids: list[int], rows: dict[int, dict] | None = None) -> list[dict]:
+def products_for_page(product_ids: list[int], cards: dict[int, dict] | None = None) -> list[dict]:
     """The page's products, in the given order (products deleted meanwhile are skipped)."""
-    rows = product_rows(product_ids) if rows is None else rows
-    return [rows[product_id] for product_id in product_ids if product_id in rows]
+    cards = product_cards(product_ids) if cards is None else cards
+    return [cards[product_id] for product_id in product_ids if product_id in cards]
+
+
+def _card(product_id: int, card: str) -> dict:
+    """A result card (JSON text of a search document) as a product: sku, name, price (text), currency, in_stock,
+    brand, rating_average, rating_count, category, photo, and its id and photo URL."""
+    product = json.loads(card)
+    product["id"] = product_id
+    product["photo_url"] = _photo_storage().url(product["photo"]) if product.get("photo") else None
+    return product
+
+
+@functools.cache
+def _photo_storage():
+    return ProductImage._meta.get_field("file").storage
 
 
 def facets_from_documents(docs: Iterable[Document]) -> dict[str, list[dict]]:
@@ -411,15 +396,8 @@ def facets_from_documents(docs: Iterable[Document]) -> dict[str, list[dict]]:
 
 
 def products_from_documents(docs: dict[int, Document], product_ids: list[int]) -> list[dict]:
-    """The result cards of ``product_ids`` (the page), in order, as ``products_for_page`` gives them."""
-    storage = ProductImage._meta.get_field("file").storage
-    products = []
-    for product_id in product_ids:
-        card = json.loads(docs[product_id].card)
-        card["id"] = product_id
-        card["photo_url"] = storage.url(card["photo"]) if card.get("photo") else None
-        products.append(card)
-    return products
+    """The result cards of ``product_ids`` (the page), in order, from documents already read."""
+    return [_card(product_id, docs[product_id].card) for product_id in product_ids]
 
 
 def _price_bucket(price) -> str:
