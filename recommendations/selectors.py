@@ -8,21 +8,19 @@ written by ``services.py``) and read back here in one row.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Subquery
 
 from catalog.models import Product
 from embeddings.indexes import vector_expression
-from embeddings.models import EmbeddingGeneration, ProductEmbedding
+from embeddings.models import EmbeddingGeneration
 from search.filters import Filters, filters_sql
 from search.ranking import FusionConfig, Ranked, fuse
 from search.selectors import product_cards, products_for_page
-
-from .models import SimilarList
 
 SIMILAR_SIGNALS = (("fused", "fused"), ("image", "image_vector"), ("text_vector", "text_vector"))
 
@@ -65,18 +63,20 @@ def category_closeness(a: str | None, b: str | None) -> float:
 
 def stored_similar(*, product: Product, generation: EmbeddingGeneration, k: int) -> SimilarResult | None:
     """The first ``k`` items of the product's precomputed list, if it is current (computed from the product's
-    present vectors) and enough of its products still exist; otherwise None."""
-    embedding = ProductEmbedding.objects.filter(generation=generation, product=product)
-    vectors_version = embedding.values("content_version")[:1]
-    stored = (
-        SimilarList.objects.filter(generation=generation, product=product, content_version=Subquery(vectors_version))
-        .values_list("items", flat=True)
-        .first()
-    )
-    if stored is None:
+    present vectors) and enough of its products still exist; otherwise None. Only the head of the list that
+    ``first_existing`` looks at leaves the database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT jsonb_path_query_array(s.items, %s::jsonpath)::text FROM recommendations_similarlist s "
+            "JOIN embeddings_productembedding e ON e.generation_id = s.generation_id AND e.product_id = s.product_id "
+            "AND e.content_version = s.content_version WHERE s.generation_id = %s AND s.product_id = %s",
+            [f"$[0 to {k + SPARE_ON_READ - 1}]", generation.pk, product.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
         return None
     ranking = [Ranked(product_id, score, {signal: tuple(value) for signal, value in signals.items()})
-               for product_id, score, signals in stored]  # fmt: skip
+               for product_id, score, signals in json.loads(row[0])]  # fmt: skip
     return first_existing(ranking, k, stored=True)
 
 
