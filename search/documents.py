@@ -13,17 +13,17 @@ from django.db import connection
 TS_CONFIG = "english"
 
 # The values of attribute ``{0}`` of product ``p`` (a list or one value in the catalog), as text rows.
-ATTRIBUTE_VALUES = (
+_ATTRIBUTE_VALUES = (
     "jsonb_array_elements_text(CASE jsonb_typeof(p.attributes -> '{0}') WHEN 'array' THEN p.attributes -> '{0}' "
     "WHEN 'null' THEN '[]'::jsonb ELSE jsonb_build_array(p.attributes -> '{0}') END)"
 )
 # Facet values of a document: "<facet>=<value>", each once; a category counts with all its ancestors.
-FACET_ATTRIBUTES = ("color", "size")
+_FACET_ATTRIBUTES = ("color", "size")
 
 _FACETS_SQL = " UNION ".join(
     [
         "SELECT 'brand=' || p.brand WHERE p.brand <> ''",
-        *(f"SELECT '{name}=' || v FROM {ATTRIBUTE_VALUES.format(name)} v WHERE v <> ''" for name in FACET_ATTRIBUTES),
+        *(f"SELECT '{name}=' || v FROM {_ATTRIBUTE_VALUES.format(name)} v WHERE v <> ''" for name in _FACET_ATTRIBUTES),
         "SELECT 'category=' || array_to_string((string_to_array(c.path, '/'))[1:n], '/') "
         "FROM catalog_productcategory pc JOIN catalog_category c ON c.id = pc.category_id, "
         "generate_series(1, c.depth + 1) n WHERE pc.product_id = p.id",

@@ -333,13 +333,9 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
         UNION ALL SELECT 'price=' || CASE {price_cases} END, count(*) FROM d WHERE d.price IS NOT NULL GROUP BY 1
         UNION ALL SELECT 'rating=' || r, count(*) FROM d, unnest(%s::int[]) r WHERE d.rating >= r GROUP BY r
     """
-    result: dict[str, list[dict]] = {name: [] for name in FACETS}
     with connection.cursor() as cursor:
         cursor.execute(sql, params + [RATING_BUCKETS])
-        for key, count in cursor.fetchall():
-            name, _, value = key.partition("=")
-            result[name].append({"value": value, "count": count})
-    return _facets_sorted(result)
+        return _facets(cursor.fetchall())
 
 
 def product_cards(product_ids: list[int]) -> dict[int, dict]:
@@ -377,21 +373,22 @@ def _photo_storage():
 
 def facets_from_documents(docs: Iterable[Document]) -> dict[str, list[dict]]:
     """The same facets as ``facets()``, counted over search documents already read (a search's matching set)."""
-    values: Counter = Counter()
-    prices: Counter = Counter()
-    ratings: Counter = Counter()
+    counts: Counter = Counter()
     for document in docs:
-        values.update(document.facets)  # each value once per document
+        counts.update(document.facets)  # each value once per document
         if document.price is not None:
-            prices[_price_bucket(document.price)] += 1
+            counts[f"price={_price_bucket(document.price)}"] += 1
         if document.rating is not None:
-            ratings.update(str(r) for r in RATING_BUCKETS if document.rating >= r)
+            counts.update(f"rating={r}" for r in RATING_BUCKETS if document.rating >= r)
+    return _facets(counts.items())
+
+
+def _facets(counts: Iterable[tuple[str, int]]) -> dict[str, list[dict]]:
+    """Facets from ("<facet>=<value>", count) pairs, each facet's values in display order."""
     result: dict[str, list[dict]] = {name: [] for name in FACETS}
-    for key, count in values.items():
+    for key, count in counts:
         name, _, value = key.partition("=")
         result[name].append({"value": value, "count": count})
-    result["price"] = [{"value": bucket, "count": count} for bucket, count in prices.items()]
-    result["rating"] = [{"value": bucket, "count": count} for bucket, count in ratings.items()]
     return _facets_sorted(result)
 
 
