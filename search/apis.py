@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
 
-from .cache import cache_key, cache_result, cached_result_json, popularity_record
+from .cache import cache_key, cache_result, cached_result_json, cached_result_total
 from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
 from .selectors import (
@@ -175,9 +175,10 @@ def after_response(response, *calls) -> None:
 
 
 def respond(kind: str, payload: dict | str, *, started: float, cache_hit: bool, query: str, filters: Filters,
-            page: int, generation_id, after=()) -> HttpResponse:  # fmt: skip
+            page: int, generation_id, popular: dict | None = None, after=()) -> HttpResponse:  # fmt: skip
     """The search response, from the payload or from its JSON text (a cache hit asked for as JSON: sent as stored,
-    with the search id added, never parsed). Its log entry and the ``after`` calls run once it has been sent."""
+    with the search id added, never parsed). Once it has been sent, the ``after`` calls run, then its log entry is
+    queued with the popularity count of ``popular`` (a normalised request)."""
     search_id = str(uuid.uuid4())
     latency_ms = (time.perf_counter() - started) * 1000
     if isinstance(payload, str):
@@ -196,12 +197,12 @@ def respond(kind: str, payload: dict | str, *, started: float, cache_hit: bool, 
             "normalized_query": " ".join(query.lower().split())[:256],
             "filters": filters.as_dict(),
             "page": page,
-            "result_count": (json.loads(payload) if isinstance(payload, str) else payload)["total"],
+            "result_count": cached_result_total(payload) if isinstance(payload, str) else payload["total"],
             "latency_ms": round(latency_ms, 3),
             "cache_hit": cache_hit,
             "generation_id": generation_id,
             "created_at": timezone.now().isoformat(),
-        })  # fmt: skip
+        }, popular=popular)  # fmt: skip
 
     after_response(response, *after, log)
     return response
@@ -257,10 +258,9 @@ class SearchApi(APIView):
         after = []
         if cacheable and not cache_hit:
             after.append(functools.partial(cache_result, key, payload, payload["_product_ids"]))
-        if cacheable and normalized["q"]:
-            after.append(functools.partial(popularity_record, normalized))
-        return respond("text", payload, started=started, cache_hit=cache_hit, query=params["q"],
-                       filters=filters, page=params["page"], generation_id=generation_id, after=after)  # fmt: skip
+        return respond("text", payload, started=started, cache_hit=cache_hit, query=params["q"], filters=filters,
+                       page=params["page"], generation_id=generation_id,
+                       popular=normalized if cacheable and normalized["q"] else None, after=after)  # fmt: skip
 
 
 class ImageSearchApi(APIView):

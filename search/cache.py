@@ -55,7 +55,8 @@ def client() -> redis.Redis:
         return _client
 
 
-def _warn(action: str, exc: Exception) -> None:
+def unavailable_warn(action: str, exc: Exception) -> None:
+    """Log that Redis failed ``action`` (at most every ``WARNING_INTERVAL_SECONDS``)."""
     global _last_warning
     now = time.monotonic()
     if now - _last_warning > WARNING_INTERVAL_SECONDS:
@@ -84,8 +85,20 @@ def cached_result_json(key: str) -> str | None:
     try:
         return client().get(key)
     except redis.RedisError as exc:
-        _warn("read", exc)
+        unavailable_warn("read", exc)
         return None
+
+
+def cached_result_total(raw: str) -> int:
+    """The ``total`` of a cached result's JSON text, read from its head (it is stored first) without parsing the
+    page of results behind it."""
+    head = '{"total":'
+    if raw.startswith(head):
+        return _json_decoder.raw_decode(raw, len(head))[0]
+    return json.loads(raw)["total"]
+
+
+_json_decoder = json.JSONDecoder()
 
 
 def cached_result(key: str) -> dict | None:
@@ -113,7 +126,7 @@ def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
             keys=[key, *product_keys], args=[json.dumps(stored, separators=(",", ":")), settings.SEARCH_CACHE_SECONDS]
         )
     except redis.RedisError as exc:
-        _warn("write", exc)
+        unavailable_warn("write", exc)
 
 
 def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
@@ -129,7 +142,7 @@ def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
         redis_client.delete(*sets)
         return len(keys)
     except redis.RedisError as exc:
-        _warn("invalidate", exc)
+        unavailable_warn("invalidate", exc)
         return 0
 
 
@@ -165,14 +178,13 @@ def _script(redis_client: redis.Redis, source: str) -> Script:
     return script
 
 
-def popularity_record(request: dict) -> None:
-    """Count one search of ``request`` (a normalised text search request)."""
+def popularity_count(pipeline: redis.client.Pipeline, request: dict) -> None:
+    """Queue on ``pipeline`` one count of ``request`` (a normalised text search request); the caller sends it
+    (``search_log_record`` sends it with the search's log row) and handles its errors. The script goes as EVAL: a
+    pipeline cannot load a script that Redis does not hold yet, and Redis keeps the compiled script by its hash."""
     member = json.dumps(request, sort_keys=True, separators=(",", ":"))
-    try:
-        keys = [redis_key("popular-epoch"), redis_key("popular")]
-        _script(client(), _POPULARITY_SCRIPT)(keys=keys, args=[time.time(), _half_life_seconds(), member])
-    except redis.RedisError as exc:
-        _warn("popularity", exc)
+    keys = [redis_key("popular-epoch"), redis_key("popular")]
+    pipeline.eval(_POPULARITY_SCRIPT, len(keys), *keys, time.time(), _half_life_seconds(), member)
 
 
 def popular_requests(limit: int) -> list[tuple[dict, float]]:
@@ -182,7 +194,7 @@ def popular_requests(limit: int) -> list[tuple[dict, float]]:
         rows = redis_client.zrevrange(redis_key("popular"), 0, limit - 1, withscores=True)
         epoch = float(redis_client.get(redis_key("popular-epoch")) or time.time())
     except redis.RedisError as exc:
-        _warn("popularity", exc)
+        unavailable_warn("popularity", exc)
         return []
     scale = 2 ** ((time.time() - epoch) / _half_life_seconds())
     return [(json.loads(member), score / scale) for member, score in rows]
@@ -200,4 +212,4 @@ def popularity_rescale() -> None:
             redis_client.set(redis_key("popular-epoch"), now)
         redis_client.zremrangebyrank(redis_key("popular"), 0, -POPULAR_KEEP - 1)
     except redis.RedisError as exc:
-        _warn("popularity", exc)
+        unavailable_warn("popularity", exc)

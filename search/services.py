@@ -9,7 +9,7 @@ import uuid
 import redis
 from django.utils.dateparse import parse_datetime
 
-from .cache import client, redis_key
+from .cache import client, popularity_count, redis_key, unavailable_warn
 from .models import SearchEvent, SearchLog
 
 logger = logging.getLogger(__name__)
@@ -18,13 +18,24 @@ logger = logging.getLogger(__name__)
 LOG_FLUSH_BATCH = 5000
 
 
-def search_log_record(entry: dict) -> None:
-    """Queue one search log row (a dict of SearchLog fields, ``id`` and ``created_at`` included). Searches never
-    wait for the database to write their log; without Redis the row is written directly."""
+def search_log_record(entry: dict, *, popular: dict | None = None) -> None:
+    """Queue one search log row (a dict of SearchLog fields, ``id`` and ``created_at`` included) and, with
+    ``popular`` (a normalised text search request), count that request's popularity: one round trip to Redis.
+    Searches never wait for the database to write their log; without Redis the row is written directly (and the
+    count is lost, with a warning)."""
     try:
-        client().rpush(redis_key("log-buffer"), json.dumps(entry, default=str))
-    except redis.RedisError:
+        pipeline = client().pipeline(transaction=False)
+        pipeline.rpush(redis_key("log-buffer"), json.dumps(entry, default=str))
+        if popular is not None:
+            popularity_count(pipeline, popular)
+        queued, *counted = pipeline.execute(raise_on_error=False)
+    except redis.RedisError as exc:
+        queued, counted = exc, [exc]
+    if isinstance(queued, Exception):
         search_logs_write([entry])
+    for failure in counted:
+        if isinstance(failure, Exception):
+            unavailable_warn("popularity", failure)
 
 
 def search_logs_flush() -> int:

@@ -403,6 +403,10 @@ def test_searches_are_logged_and_events_refer_to_them(api, small_shop):
         False,
     )
     assert log.result_count == response.json()["total"] and log.latency_ms > 0
+    hit = api.get("/api/v1/search", {"q": "green hoodie", "color": "Green"})  # sent as stored, never parsed
+    assert hit["X-Cache"] == "HIT" and search_logs_flush() == 1
+    hit_log = SearchLog.objects.get(pk=hit.json()["search_id"])
+    assert (hit_log.cache_hit, hit_log.result_count) == (True, log.result_count)
 
     event = api.post("/api/v1/events", {"search_id": search_id, "type": "click", "sku": "HOO-GRE", "position": 1},
                      content_type="application/json")  # fmt: skip
