@@ -439,6 +439,24 @@ def test_bad_search_parameters_get_400_with_field_errors(api, small_shop, params
     assert field in response.json()
 
 
+def test_remembered_search_parameters_keep_overrides_for_staff_and_see_new_attributes(api, small_shop):
+    from django.contrib.auth import get_user_model
+
+    query = {"q": "tent", "w_fused": "3"}
+    staff = get_user_model().objects.create_user("merchandiser", password="pw", is_staff=True)
+    api.force_login(staff)
+    assert api.get("/api/v1/search", query).status_code == 200
+    api.logout()
+    assert api.get("/api/v1/search", query).status_code == 400  # not served the staff's parse
+
+    assert api.get("/api/v1/search", {"q": "tent", "fabric": "Nylon"}).status_code == 400
+    product = Product.objects.get(sku="TEN-RED")
+    product.attributes = {**product.attributes, "fabric": "Nylon"}
+    product.save()
+    response = api.get("/api/v1/search", {"q": "tent", "fabric": "Nylon"})  # unknown a moment ago
+    assert response.status_code == 200 and [item["sku"] for item in response.json()["results"]] == ["TEN-RED"]
+
+
 def photo_upload(data: bytes, name="photo.jpg"):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
