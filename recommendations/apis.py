@@ -1,5 +1,6 @@
 """``GET /api/v1/products/{sku}/similar``: similar items for a product page."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -9,12 +10,13 @@ from rest_framework.views import APIView
 from catalog.models import Product
 from search.apis import result_payload
 from search.selectors import SearchResult, active_generation_cached
+from shop_search.serializers import InputSerializer
 
 from .selectors import MAX_SIMILAR, NotEmbedded
 from .services import similar_items
 
 
-class SimilarInput(serializers.Serializer):
+class SimilarInput(InputSerializer):
     k = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIMILAR, default=10)
     same_category = serializers.BooleanField(required=False, default=False)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -32,24 +34,26 @@ class SimilarApi(APIView):
         responses={200: dict},
     )
     def get(self, request, sku: str):
-        unknown = set(request.query_params) - set(SimilarInput().fields)
+        unknown = set(request.query_params) - set(SimilarInput._declared_fields)
         if unknown:
             raise serializers.ValidationError({key: [f"unknown parameter {key!r}"] for key in sorted(unknown)})
         serializer = SimilarInput(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
-        product = get_object_or_404(Product.objects.select_related("primary_category"), sku=sku)
         generation = active_generation_cached()
         if generation is None:
+            get_object_or_404(Product, sku=sku)  # an unknown product is still a 404
             return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
         try:
             similar = similar_items(
-                product=product,
+                sku=sku,
                 generation=generation,
                 k=params["k"],
                 same_category=params["same_category"],
                 in_stock=params["in_stock"],
             )
+        except Product.DoesNotExist:
+            raise Http404(f"no product {sku!r}") from None
         except NotEmbedded as exc:
             return Response({"detail": str(exc), "status": 503}, status=503)
         result = SearchResult(total=len(similar.ranking), ranking=similar.ranking, facets={}, products=similar.products)
@@ -57,6 +61,6 @@ class SimilarApi(APIView):
         payload.pop("_product_ids")
         payload.pop("facets")
         payload.pop("corrected_query")
-        payload["sku"] = product.sku
+        payload["sku"] = sku
         # "stored": read from the product's precomputed list; "computed": from the vector indexes just now
         return Response(payload, headers={"X-Similar-Source": "stored" if similar.stored else "computed"})

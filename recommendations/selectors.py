@@ -20,7 +20,7 @@ from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration
 from search.filters import Filters, filters_sql
 from search.ranking import FusionConfig, Ranked, fuse
-from search.selectors import product_cards, products_for_page
+from search.selectors import card_texts, products_for_page
 
 SIMILAR_SIGNALS = (("fused", "fused"), ("image", "image_vector"), ("text_vector", "text_vector"))
 
@@ -61,30 +61,50 @@ def category_closeness(a: str | None, b: str | None) -> float:
     return shared / max(len(left), len(right))
 
 
-def stored_similar(*, product: Product, generation: EmbeddingGeneration, k: int) -> SimilarResult | None:
+def stored_similar(*, sku: str, generation: EmbeddingGeneration, k: int) -> SimilarResult | None:
     """The first ``k`` items of the product's precomputed list, if it is current (computed from the product's
-    present vectors) and enough of its products still exist; otherwise None. Only the head of the list that
-    ``first_existing`` looks at leaves the database."""
+    present vectors) and enough of its products still exist; otherwise None (no such product either). One
+    statement: only the head of the list that ``first_existing`` looks at leaves the database, each item with its
+    product's card."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT jsonb_path_query_array(s.items, %s::jsonpath)::text FROM recommendations_similarlist s "
-            "JOIN embeddings_productembedding e ON e.generation_id = s.generation_id AND e.product_id = s.product_id "
-            "AND e.content_version = s.content_version WHERE s.generation_id = %s AND s.product_id = %s",
-            [f"$[0 to {k + SPARE_ON_READ - 1}]", generation.pk, product.pk],
-        )
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(_STORED_HEAD_SQL, [generation.pk, f"$[0 to {k + SPARE_ON_READ - 1}]", sku])
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    ranking = [Ranked(product_id, score, {signal: tuple(value) for signal, value in signals.items()})
-               for product_id, score, signals in json.loads(row[0])]  # fmt: skip
-    return first_existing(ranking, k, stored=True)
+    ranking, cards = [], {}
+    for item, card in rows:
+        if item is None:  # the list is current and empty
+            continue
+        product_id, score, signals = json.loads(item)
+        ranking.append(Ranked(product_id, score, {signal: tuple(value) for signal, value in signals.items()}))
+        if card is not None:  # None: deleted since the list was computed
+            cards[product_id] = card
+    return first_existing(ranking, k, stored=True, cards=cards)
 
 
-def first_existing(ranking: list[Ranked], k: int, *, stored: bool) -> SimilarResult | None:
-    """The first ``k`` products of a full similar-item list that still exist, with their cards (one read, with a few
-    spares for products deleted since the list was computed); None when deletions left too few."""
+# The head of a product's current list (by SKU), one row per item in list order, with the item's result card;
+# one row with NULLs for a current empty list, none without a current list.
+_STORED_HEAD_SQL = """
+SELECT item.value::text, d.card::text
+FROM catalog_product p
+JOIN recommendations_similarlist s ON s.generation_id = %s AND s.product_id = p.id
+JOIN embeddings_productembedding e ON e.generation_id = s.generation_id AND e.product_id = s.product_id
+     AND e.content_version = s.content_version
+LEFT JOIN LATERAL jsonb_array_elements(jsonb_path_query_array(s.items, %s::jsonpath))
+     WITH ORDINALITY AS item(value, position) ON true
+LEFT JOIN search_searchdocument d ON d.product_id = (item.value ->> 0)::bigint
+WHERE p.sku = %s
+ORDER BY item.position
+"""
+
+
+def first_existing(ranking: list[Ranked], k: int, *, stored: bool, cards: dict[int, str] | None = None
+                   ) -> SimilarResult | None:  # fmt: skip
+    """The first ``k`` products of a full similar-item list that still exist, with their cards (``card_texts``,
+    read in one query unless given; a few spares stand in for products deleted since the list was computed); None
+    when deletions left too few."""
     spared = ranking[: k + SPARE_ON_READ]
-    cards = product_cards([r.product_id for r in spared])
+    cards = card_texts([r.product_id for r in spared]) if cards is None else cards
     chosen = [r for r in spared if r.product_id in cards][:k]
     if len(chosen) < min(k, len(ranking)):
         return None

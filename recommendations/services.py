@@ -29,7 +29,7 @@ BUILD_BATCH = 200
 
 def similar_items(
     *,
-    product: Product,
+    sku: str,
     generation: EmbeddingGeneration,
     k: int,
     same_category: bool = False,
@@ -39,8 +39,13 @@ def similar_items(
 ) -> SimilarResult:
     """What a product page shows. The default request (no filters, default weights) reads the product's stored
     list; when there is none (or it is out of date) the whole list is computed, stored, and its first ``k``
-    returned. Filtered or re-weighted requests are computed live."""
+    returned. Filtered or re-weighted requests are computed live. ``Product.DoesNotExist`` for an unknown SKU."""
     default = not same_category and in_stock is None and weights is None and relevance_weight is None
+    if default:
+        stored = stored_similar(sku=sku, generation=generation, k=k)
+        if stored is not None:
+            return stored
+    product = Product.objects.select_related("primary_category").get(sku=sku)
     if not default:
         return similar_products(
             product=product,
@@ -51,9 +56,6 @@ def similar_items(
             weights=weights,
             relevance_weight=relevance_weight,
         )
-    stored = stored_similar(product=product, generation=generation, k=k)
-    if stored is not None:
-        return stored
     ranking = similar_list_refresh(product=product, generation=generation)
     return first_existing(ranking, k, stored=False) or SimilarResult(ranking=[], products=[])
 

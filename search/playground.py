@@ -18,7 +18,7 @@ COMPARE_DEPTH = 100
 
 @dataclass(frozen=True)
 class ComparedHit:
-    product: dict  # sku, name, price, photo_url, ... (search.selectors.product_cards)
+    product: dict  # sku, name, price, photo_url, ... (search.selectors.product_card)
     rank: int  # under the override (or the default when there is none)
     score: float
     default_rank: int | None  # None: beyond COMPARE_DEPTH with the default fusion

@@ -338,26 +338,26 @@ def facets(filters: Filters) -> dict[str, list[dict]]:
         return _facets(cursor.fetchall())
 
 
-def product_cards(product_ids: list[int]) -> dict[int, dict]:
-    """The result cards of these products, read from their search documents in one query: id -> product (a product
-    deleted meanwhile is missing)."""
+def card_texts(product_ids: list[int]) -> dict[int, str]:
+    """The result cards of these products as JSON text (``product_card`` makes one a product), read from their
+    search documents in one query: id -> card (a product deleted meanwhile is missing)."""
     if not product_ids:
         return {}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT product_id, card::text FROM search_searchdocument WHERE product_id = ANY(%s)", [list(product_ids)]
         )
-        cards = dict(cursor.fetchall())
-    return {product_id: _card(product_id, card) for product_id, card in cards.items()}
+        return dict(cursor.fetchall())
 
 
-def products_for_page(product_ids: list[int], cards: dict[int, dict] | None = None) -> list[dict]:
-    """The page's products, in the given order (products deleted meanwhile are skipped)."""
-    cards = product_cards(product_ids) if cards is None else cards
-    return [cards[product_id] for product_id in product_ids if product_id in cards]
+def products_for_page(product_ids: list[int], cards: dict[int, str] | None = None) -> list[dict]:
+    """The page's products, in the given order, from their cards' texts (read here unless given; products deleted
+    meanwhile are skipped)."""
+    cards = card_texts(product_ids) if cards is None else cards
+    return [product_card(product_id, cards[product_id]) for product_id in product_ids if product_id in cards]
 
 
-def _card(product_id: int, card: str) -> dict:
+def product_card(product_id: int, card: str) -> dict:
     """A result card (JSON text of a search document) as a product: sku, name, price (text), currency, in_stock,
     brand, rating_average, rating_count, category, photo, and its id and photo URL."""
     product = json.loads(card)
@@ -394,7 +394,7 @@ def _facets(counts: Iterable[tuple[str, int]]) -> dict[str, list[dict]]:
 
 def products_from_documents(docs: dict[int, Document], product_ids: list[int]) -> list[dict]:
     """The result cards of ``product_ids`` (the page), in order, from documents already read."""
-    return [_card(product_id, docs[product_id].card) for product_id in product_ids]
+    return [product_card(product_id, docs[product_id].card) for product_id in product_ids]
 
 
 def _price_bucket(price) -> str:
