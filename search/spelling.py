@@ -2,7 +2,8 @@
 
 ``tokenize`` turns text into folded words; ``Vocabulary`` answers "which known words are within a small edit distance
 of this word" from an in-memory deletion index; ``current_vocabulary`` keeps one per process, rebuilt from the
-database when ``vocabulary_invalidate`` bumps the version in the cache, or when it is older than
+database when ``vocabulary_invalidate`` bumps the version in the cache (seen at once by the process that bumped
+it, within ``VOCABULARY_VERSION_CHECK_SECONDS`` by the others), or when it is older than
 ``VOCABULARY_MAX_AGE_SECONDS``.
 """
 
@@ -60,6 +61,9 @@ _BUCKET_SHIFT = 63 - _BUCKET_BITS
 
 VOCABULARY_VERSION_KEY = "search:vocabulary-version"
 VOCABULARY_MAX_AGE_SECONDS = 300
+# The version is read at most this often per process (a cache round trip per search is a tenth of a millisecond
+# that every query would wait for before anything else).
+VOCABULARY_VERSION_CHECK_SECONDS = 1.0
 MIN_WORD_LENGTH = 2
 
 _WORD = re.compile(r"[^\W_]+")
@@ -295,6 +299,7 @@ class _Cached:
     vocabulary: Vocabulary | None = None
     version: object = None
     built_at = 0.0
+    checked_at = 0.0
     cache_down = False
 
 
@@ -322,8 +327,13 @@ def _stale(answered: bool, version: object) -> bool:
 def current_vocabulary() -> Vocabulary:
     """This process's vocabulary, rebuilt when its version in the cache changed or after
     ``VOCABULARY_MAX_AGE_SECONDS``. While one thread rebuilds, the others keep using the previous one."""
-    answered, version = _read_version()
     vocabulary = _Cached.vocabulary
+    now = time.monotonic()
+    recently_checked = now - _Cached.checked_at < VOCABULARY_VERSION_CHECK_SECONDS
+    if vocabulary is not None and recently_checked and now - _Cached.built_at < VOCABULARY_MAX_AGE_SECONDS:
+        return vocabulary
+    answered, version = _read_version()
+    _Cached.checked_at = now
     if not _stale(answered, version):
         return vocabulary
     # Wait for the builder only when there is nothing to serve yet.
@@ -343,6 +353,7 @@ def current_vocabulary() -> Vocabulary:
 
 def vocabulary_invalidate() -> None:
     """Make every process rebuild its vocabulary on its next use (after a catalog change)."""
+    _Cached.checked_at = 0.0  # this process reads the new version on its next use
     try:
         try:
             cache.incr(VOCABULARY_VERSION_KEY)

@@ -1,6 +1,7 @@
 """Spelling: tokenizing, the edit distance, corrections from the deletion index, and the catalog's vocabulary."""
 
 import random
+import time
 
 import pytest
 
@@ -224,6 +225,22 @@ def test_current_vocabulary_is_cached_until_invalidated():
     assert "quokkaline" in vocabulary
     assert vocabulary.corrections("quokaline") == ["quokkaline"]
     assert current_vocabulary() is vocabulary
+
+
+@pytest.mark.django_db
+def test_another_process_invalidation_is_seen_after_the_version_check_interval(monkeypatch):
+    # given a vocabulary whose version was just checked, then a new word and another process's invalidation
+    monkeypatch.setattr(spelling, "VOCABULARY_VERSION_CHECK_SECONDS", 60)
+    current_vocabulary()
+    ProductFactory(name="Wombatine Parka", description="", attributes={})
+    vocabulary_invalidate()
+    monkeypatch.setattr(spelling._Cached, "checked_at", time.monotonic())  # as if it happened in another process
+
+    # then searches inside the interval do not read the version
+    assert "wombatine" not in current_vocabulary()
+    # and the first one after it does, and rebuilds
+    monkeypatch.setattr(spelling, "VOCABULARY_VERSION_CHECK_SECONDS", 0)
+    assert "wombatine" in current_vocabulary()
 
 
 class BrokenCache:
