@@ -646,7 +646,10 @@ def _use_database(name: str) -> None:
     from django.conf import settings
     from django.db import connection
 
+    from search.selectors import search_thread_connection_close
+
     connection.close()
+    search_thread_connection_close()  # its connection would go on reading the previous database
     settings.DATABASES[connection.alias]["NAME"] = name
     connection.settings_dict["NAME"] = name
 
