@@ -121,22 +121,25 @@ def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, 
 
 # Parsed text search parameters by query string: storefront traffic repeats the same ones, and validating them is
 # a tenth of a cache hit's time. An entry holds while the catalog's attribute names stay the same object (they are
-# re-read every minute); only parses without a staff override are kept, since they are the same for every user.
-_parsed_searches: dict[str, tuple[frozenset[str], tuple[dict, Filters, None]]] = {}
+# re-read every minute); only parses without a staff override are kept, since they are the same for every user,
+# and only of query strings up to PARSED_SEARCH_MAX_LENGTH, keyed with the request's encoding (which decodes them).
+_parsed_searches: dict[tuple[str | None, str], tuple[frozenset[str], tuple[dict, Filters, None]]] = {}
 PARSED_SEARCHES_KEEP = 2048
+PARSED_SEARCH_MAX_LENGTH = 1024
 
 
 def parse_search_query_string(request, generation=None) -> tuple[dict, Filters, FusionConfig | None]:
     """``parse_search_params`` of the request's query string, remembered for the next request with the same one."""
-    raw = request.META.get("QUERY_STRING", "")
-    known = _parsed_searches.get(raw)
-    if known is not None and known[0] is attribute_names():
+    key = (request.encoding, request.META.get("QUERY_STRING", ""))
+    names = attribute_names()
+    known = _parsed_searches.get(key)
+    if known is not None and known[0] is names:
         return known[1]
     parsed = parse_search_params(request, request.query_params, generation)
-    if parsed[2] is None:
+    if parsed[2] is None and len(key[1]) <= PARSED_SEARCH_MAX_LENGTH and attribute_names() is names:
         if len(_parsed_searches) >= PARSED_SEARCHES_KEEP:
             _parsed_searches.clear()  # a flood of distinct query strings only makes the next ones parse again
-        _parsed_searches[raw] = (attribute_names(), parsed)
+        _parsed_searches[key] = (names, parsed)
     return parsed
 
 

@@ -353,7 +353,6 @@ def current_vocabulary() -> Vocabulary:
 
 def vocabulary_invalidate() -> None:
     """Make every process rebuild its vocabulary on its next use (after a catalog change)."""
-    _Cached.checked_at = 0.0  # this process reads the new version on its next use
     try:
         try:
             cache.incr(VOCABULARY_VERSION_KEY)
@@ -362,3 +361,4 @@ def vocabulary_invalidate() -> None:
                 cache.incr(VOCABULARY_VERSION_KEY)
     except Exception:  # noqa: BLE001 - the catalog change must not fail because the cache is down
         logger.warning("cache unreachable: the spelling vocabulary version was not bumped", exc_info=True)
+    _Cached.checked_at = 0.0  # after the bump: this process reads the new version on its next use

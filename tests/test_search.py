@@ -455,6 +455,21 @@ def test_remembered_search_parameters_keep_overrides_for_staff_and_see_new_attri
     product.save()
     response = api.get("/api/v1/search", {"q": "tent", "fabric": "Nylon"})  # unknown a moment ago
     assert response.status_code == 200 and [item["sku"] for item in response.json()["results"]] == ["TEN-RED"]
+    # a remembered parse goes with the attribute names it was made with
+    assert api.get("/api/v1/search", {"q": "tent", "fabric": "Nylon"}).status_code == 200  # remembered now
+    product.attributes = {key: value for key, value in product.attributes.items() if key != "fabric"}
+    product.save()
+    selectors.process_caches_clear()  # as when the names are re-read
+    assert api.get("/api/v1/search", {"q": "tent", "fabric": "Nylon"}).status_code == 400
+
+
+def test_remembered_search_parameters_are_kept_apart_by_encoding(api, small_shop):
+    query = "q=caf%C3%A9+tent"
+    assert api.get(f"/api/v1/search?{query}", CONTENT_TYPE="text/plain; charset=latin-1").status_code == 200
+    response = api.get(f"/api/v1/search?{query}")  # UTF-8, as almost every storefront sends it
+    assert search_logs_flush() == 2
+    queries = set(SearchLog.objects.values_list("query", flat=True))
+    assert response.status_code == 200 and queries == {"café tent", "cafÃ© tent"}
 
 
 def photo_upload(data: bytes, name="photo.jpg"):
