@@ -19,7 +19,6 @@ import time
 
 import redis
 from django.conf import settings
-from redis.commands.core import Script
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +106,8 @@ def cached_result(key: str) -> dict | None:
 
 
 # Stores a result (KEYS[1], ARGV[1]) for ARGV[2] seconds and lists it under each of its products (KEYS[2:]): one
-# command, however long the page.
+# command, however long the page. Sent as EVAL, like the popularity script: Redis keeps the compiled script by its
+# hash, and nothing has to be loaded first.
 _STORE_SCRIPT = """
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 for i = 2, #KEYS do
@@ -122,9 +122,9 @@ def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
     stored = {name: value for name, value in payload.items() if name != "_product_ids"}
     product_keys = [redis_key("product", product_id) for product_id in sorted(set(product_ids))]
     try:
-        _script(client(), _STORE_SCRIPT)(
-            keys=[key, *product_keys], args=[json.dumps(stored, separators=(",", ":")), settings.SEARCH_CACHE_SECONDS]
-        )
+        keys = [key, *product_keys]
+        client().eval(_STORE_SCRIPT, len(keys), *keys, json.dumps(stored, separators=(",", ":")),
+                      settings.SEARCH_CACHE_SECONDS)  # fmt: skip
     except redis.RedisError as exc:
         unavailable_warn("write", exc)
 
@@ -163,19 +163,6 @@ if not epoch then
 end
 return redis.call('ZINCRBY', KEYS[2], 2 ^ ((tonumber(ARGV[1]) - epoch) / tonumber(ARGV[2])), ARGV[3])
 """
-
-
-_scripts: dict[tuple[int, str], Script] = {}
-
-
-def _script(redis_client: redis.Redis, source: str) -> Script:
-    """The script bound to this client (it runs by hash, loaded on first use)."""
-    script = _scripts.get((id(redis_client), source))
-    if script is None:
-        if any(client_id != id(redis_client) for client_id, _ in _scripts):
-            _scripts.clear()  # a new client (another REDIS_URL): the old one's scripts go
-        script = _scripts[(id(redis_client), source)] = redis_client.register_script(source)
-    return script
 
 
 def popularity_count(pipeline: redis.client.Pipeline, request: dict) -> None:

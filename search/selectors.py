@@ -392,11 +392,6 @@ def _facets(counts: Iterable[tuple[str, int]]) -> dict[str, list[dict]]:
     return _facets_sorted(result)
 
 
-def products_from_documents(docs: dict[int, Document], product_ids: list[int]) -> list[dict]:
-    """The result cards of ``product_ids`` (the page), in order, from documents already read."""
-    return [product_card(product_id, docs[product_id].card) for product_id in product_ids]
-
-
 def _price_bucket(price) -> str:
     for low, high in PRICE_BUCKETS:
         if price >= low and (high is None or price < high):
@@ -435,7 +430,7 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
         total=len(ranking),
         ranking=page,
         facets=facets_from_documents(docs.values()),
-        products=products_from_documents(docs, [r.product_id for r in page]),
+        products=products_for_page([r.product_id for r in page], {r.product_id: docs[r.product_id].card for r in page}),
         corrected_query=vector_text if corrected and corrected.changed else "",
     )
 
