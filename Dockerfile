@@ -43,4 +43,4 @@ USER app
 
 EXPOSE 8000
 
-CMD ["gunicorn", "shop_search.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "shop_search/gunicorn.conf.py", "shop_search.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--timeout", "60", "--access-logfile", "-"]

@@ -26,7 +26,7 @@ def scratch_database(name: str = "bench"):
     """A fresh, migrated database (``test_<name>``) for the benchmark's lifetime; the real one is untouched."""
     from django.db import connection
 
-    from search.selectors import search_thread_connection_close
+    from search.candidates import search_thread_connection_close
 
     search_thread_connection_close()  # the search thread's connection must not stay on the previous database
     connection.settings_dict["TEST"]["NAME"] = f"test_{name}"

@@ -134,8 +134,9 @@ def product_vectors(generation, ids: list[int], column: str) -> np.ndarray:
 def forget_process_caches() -> None:
     """Heads, query vectors, the active generation and the spelling vocabulary are cached per process by id: a
     second database reuses the ids."""
+    from embeddings.queries import query_text_vectors
     from embeddings.services.embedding import load_head
-    from search.selectors import process_caches_clear, query_text_vectors
+    from search.selectors import process_caches_clear
     from search.spelling import vocabulary_invalidate
 
     load_head.cache_clear()
@@ -201,7 +202,8 @@ def engines(generation, queries, tmp: Path) -> list[Engine]:
     from embeddings.selectors import nearest_products
     from embeddings.services.embedding import generation_models
     from evaluation.modes import fused_ids, mode_fusion, prepare
-    from search.selectors import SearchQuery, search_products
+    from search.selectors import search_products
+    from search.types import SearchQuery
 
     ids, skus, texts = product_texts()
     sku_of = dict(zip(ids, skus, strict=True))

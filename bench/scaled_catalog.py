@@ -646,7 +646,7 @@ def _use_database(name: str) -> None:
     from django.conf import settings
     from django.db import connection
 
-    from search.selectors import search_thread_connection_close
+    from search.candidates import search_thread_connection_close
 
     connection.close()
     search_thread_connection_close()  # its connection would go on reading the previous database

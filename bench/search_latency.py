@@ -331,7 +331,7 @@ def hnsw_recall(generation, *, samples: int, seed: int) -> dict[str, float]:
     from django.db import connection, transaction
 
     from embeddings.indexes import vector_expression
-    from search.selectors import PHOTOS_PER_PRODUCT_FETCH
+    from search.candidates import PHOTOS_PER_PRODUCT_FETCH
 
     result = {}
     for column, table, key, source in (("fused", "embeddings_productembedding", "product_id", "fused"),

@@ -1,18 +1,30 @@
 """Django admin for the catalog: products with their main photo, embedding status and photo errors; variants,
-photos and reviews inline; actions that re-embed or mark products stale (through the embedding services)."""
+photos and reviews inline. Writes announce themselves through the catalog services (``catalog.signals``); the
+product list's actions come from the apps that own them (``product_action_register``: the embeddings app adds
+"re-embed selected products now" and "mark selected products stale")."""
 
-from django.contrib import admin, messages
-from django.db import transaction
+from collections.abc import Callable
+
+from django.contrib import admin
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils.html import format_html
 
-from embeddings.services.freshness import products_mark_stale, products_reembed
-from search.cache import search_cache_invalidate_products
-
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
-from .services import products_changed, reviews_changed
+from .services import products_changed, products_deleted, reviews_changed
 
 THUMBNAIL_HEIGHT = 48
+
+# Actions of the product list that other apps contribute: admin action functions ``(modeladmin, request,
+# queryset)``, in registration order. The list is ``ProductAdmin.actions`` itself.
+PRODUCT_ACTIONS: list[Callable] = []
+
+
+def product_action_register(action: Callable) -> Callable:
+    """Add an admin action (a function decorated with ``admin.action``) to the product list; returns it, so it can
+    be used as a decorator. Called from the owning app's ``admin.py`` (loaded by the admin's autodiscovery)."""
+    if action not in PRODUCT_ACTIONS:
+        PRODUCT_ACTIONS.append(action)
+    return action
 
 
 def thumbnail_html(url: str | None, *, height: int = THUMBNAIL_HEIGHT) -> str:
@@ -96,11 +108,11 @@ class ProductAdmin(admin.ModelAdmin):
     readonly_fields = ("created_at", "updated_at", "source_hash", "content_version", "embeddings_stale",
                        "embedding_error", "rating_average", "rating_count")  # fmt: skip
     inlines = [ProductImageInline, VariantInline, ReviewInline]
-    actions = ["reembed_selected", "mark_stale"]
+    actions = PRODUCT_ACTIONS  # filled by other apps' admin modules (product_action_register)
 
     def save_related(self, request, form, formsets, change) -> None:
-        """After the product and its inlines are saved: what follows every product change (its search document,
-        stale embeddings, cached results containing it dropped on commit)."""
+        """After the product and its inlines are saved, the change is announced like every product change (its
+        search document, stale embeddings, cached results containing it dropped on commit)."""
         super().save_related(request, form, formsets, change)
         products_changed(product_ids=[form.instance.pk])
 
@@ -110,7 +122,7 @@ class ProductAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         ids = list(queryset.values_list("id", flat=True))
         super().delete_queryset(request, queryset)
-        transaction.on_commit(lambda: search_cache_invalidate_products(product_ids=ids))
+        products_deleted(product_ids=ids)
 
     def get_queryset(self, request) -> QuerySet:
         usable = ProductImage.objects.filter(product=OuterRef("pk"), error="").exclude(file="").order_by("position")
@@ -142,19 +154,6 @@ class ProductAdmin(admin.ModelAdmin):
     def photo_errors(self, product: Product) -> str:
         count = product.photo_error_count
         return format_html('<span style="color:#cf222e">{}</span>', count) if count else "0"
-
-    @admin.action(description="Re-embed selected products now")
-    def reembed_selected(self, request, queryset) -> None:
-        ids = list(queryset.values_list("id", flat=True))
-        products_reembed(product_ids=ids)
-        self.message_user(request, f"{len(ids)} product(s) queued for embedding.", messages.SUCCESS)
-
-    @admin.action(description="Mark selected products stale")
-    def mark_stale(self, request, queryset) -> None:
-        ids = list(queryset.values_list("id", flat=True))
-        products_mark_stale(product_ids=ids)
-        self.message_user(request, f"{len(ids)} product(s) marked stale; the embedding task picks them up.",
-                          messages.SUCCESS)  # fmt: skip
 
 
 @admin.register(Category)

@@ -17,12 +17,7 @@ from pathlib import Path
 from django.db import DatabaseError, transaction
 from django.db.models import Avg, Count
 
-from embeddings.services.freshness import products_mark_stale
-from search.cache import search_cache_invalidate_products
-from search.documents import search_documents_update
-from search.spelling import vocabulary_invalidate
-
-from . import photos
+from . import photos, signals
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
 from .records import (
     Line,
@@ -265,12 +260,16 @@ def _set_variants(product: Product, record: ProductRecord, images: dict[str, Pro
 
 
 def products_changed(*, product_ids: list[int]) -> None:
-    """Everything that follows a change of what products say (text, photos, reviews), inside the writing
-    transaction: the full-text document now, embeddings marked stale, cached search results dropped on commit."""
-    search_documents_update(product_ids=product_ids)
-    products_mark_stale(product_ids=product_ids)
-    transaction.on_commit(lambda: search_cache_invalidate_products(product_ids=product_ids))
-    transaction.on_commit(vocabulary_invalidate)
+    """Announce a change of what products say (text, photos, reviews), inside the writing transaction. The apps
+    built on the catalog listen (``catalog.signals``): search rebuilds the documents now and drops cached results
+    and the spelling vocabulary on commit; embeddings marks the products stale (re-embedded after commit)."""
+    signals.products_changed.send(sender=Product, product_ids=product_ids)
+
+
+def products_deleted(*, product_ids: list[int]) -> None:
+    """Announce, inside the deleting transaction, that these products are gone (search drops cached results
+    naming them on commit)."""
+    signals.products_deleted.send(sender=Product, product_ids=product_ids)
 
 
 def products_rating_update(*, product_ids: list[int]) -> None:

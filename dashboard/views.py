@@ -18,14 +18,17 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 from catalog.models import Product
 from catalog.photos import PhotoError, open_checked
 from embeddings.models import EmbeddingGeneration, Job
-from embeddings.selectors import generations_overview, jobs_recent
+from embeddings.queries import photo_query
+from embeddings.selectors import active_generation, generation_photo_vectors_exist, generations_overview, jobs_recent
 from embeddings.services.generations import GenerationError, generation_activate, generation_rollback
 from embeddings.services.operations import job_start
 from search import analytics as search_analytics
 from search.apis import parse_search_params
+from search.match_set import thresholds_overview
 from search.playground import search_compare
 from search.ranking import SIGNALS
-from search.selectors import NoActiveGeneration, SearchQuery, active_generation, photo_query
+from search.selectors import NoActiveGeneration
+from search.types import SearchQuery
 
 from .charts import Series, bar_chart
 from .forms import DateRangeForm, OperationForm, PlaygroundForm
@@ -60,6 +63,8 @@ def job_payload(job: Job) -> dict:
 @require_GET
 def operations(request: HttpRequest) -> TemplateResponse:
     generations = generations_overview()
+    for generation in generations:
+        generation.thresholds = thresholds_overview(generation)
     jobs = jobs_recent()
     return _page(
         request,
@@ -196,8 +201,8 @@ def _playground_search(request: HttpRequest, form: PlaygroundForm):
     photo = None
     upload = form.cleaned_data.get("photo")
     if upload is not None:
-        if generation is None:
-            form.add_error("photo", "no embedding generation is active yet")
+        if generation is None or not generation_photo_vectors_exist(generation):
+            form.add_error("photo", "photo search is unavailable: the active generation has no photo vectors")
             return None
         try:
             image = open_checked(upload.read())

@@ -24,6 +24,11 @@ class TrainedHead(models.Model):
     def __str__(self) -> str:
         return f"head {self.pk} ({self.joint_dim}-d)"
 
+    @property
+    def text_only(self) -> bool:
+        """Not trained: the catalog had too few photos, and the joint space is the text encoder's own."""
+        return bool(self.config.get("text_only"))
+
 
 class EmbeddingGeneration(models.Model):
     """Encoders + alignment head + fusion weights. Search reads the one active generation; others are being
@@ -48,6 +53,13 @@ class EmbeddingGeneration(models.Model):
     # How search fuses its signals with this generation's vectors ({"method", "weights", "rrf_k"}), as proposed by
     # ``evaluate --tune``; null means the settings (SEARCH_FUSION, SEARCH_SIGNAL_WEIGHTS, SEARCH_RRF_K).
     search_fusion = models.JSONField(null=True, blank=True)
+    # The joint space is the text encoder's alone (the catalog had too few photos to train a head): photos keep
+    # their image-space vectors, nothing has a joint-space photo vector, and the fused vector is the text vector.
+    text_only = models.BooleanField(default=False)
+    # Relevance thresholds per search signal, calibrated from the catalog when the generation is built
+    # (``embeddings.services.calibration``): {"signals": {signal: {"threshold", "typical", ...}}, ...}. A candidate
+    # of a vector signal is evidence of a match only at or above its signal's threshold.
+    relevance = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     built_at = models.DateTimeField(null=True, blank=True)
@@ -101,7 +113,7 @@ class ImageEmbedding(models.Model):
     image = models.ForeignKey(ProductImage, on_delete=models.CASCADE, related_name="embeddings")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="image_embeddings")
     vector = VectorField(help_text="Image encoder space.")
-    aligned = VectorField(help_text="Joint space.")
+    aligned = VectorField(null=True, blank=True, help_text="Joint space (none in a text-only generation).")
 
     class Meta:
         constraints = [

@@ -101,3 +101,12 @@ def nearest_products(
             [literal, generation.pk, k],
         )
         return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def generation_photo_vectors_exist(generation: EmbeddingGeneration) -> bool:
+    """Whether any photo of the catalog has a vector in ``generation`` (photo search needs one)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM embeddings_imageembedding WHERE generation_id = %s)", [generation.pk]
+        )
+        return cursor.fetchone()[0]

@@ -34,9 +34,10 @@ def read_eval_file(path: Path, *, catalog_dir: Path | None = None) -> list[EvalQ
             data = json.loads(raw)
         except json.JSONDecodeError as exc:
             raise EvalFileError(f"{path.name}:{number}: malformed JSON: {exc.msg}") from None
-        relevant = data.get("relevant")
-        if not isinstance(data, dict) or not isinstance(relevant, dict) or not relevant:
-            raise EvalFileError(f"{path.name}:{number}: needs a non-empty 'relevant' object")
+        relevant = data.get("relevant") if isinstance(data, dict) else None
+        if not isinstance(relevant, dict) or (not relevant and not _text_line(data)):
+            raise EvalFileError(f"{path.name}:{number}: needs a 'relevant' object (empty only for a text query "
+                                "that should find nothing)")  # fmt: skip
         relevant = {str(sku): float(grade) for sku, grade in relevant.items()}
         if "image" in data:
             queries.append(
@@ -49,3 +50,7 @@ def read_eval_file(path: Path, *, catalog_dir: Path | None = None) -> list[EvalQ
         else:
             raise EvalFileError(f"{path.name}:{number}: a query needs 'query', 'image' or 'sku'")
     return queries
+
+
+def _text_line(data: dict) -> bool:
+    return "query" in data and "image" not in data and "sku" not in data

@@ -1,25 +1,36 @@
 """Retrieval modes of an evaluation: each of search's signals alone, and the production hybrid.
 
-No second search engine: a text or photo query reads the very candidates ``search_products`` ranks
-(``search.selectors.candidates``, typo correction included) once, and every mode orders them with
-``search.ranking.fuse``; only the weights differ. A single-signal mode keeps that signal's list alone, so products
-found only by other signals do not pad it. Similar-item queries go through ``similar_products`` with one signal's
-weight and no diversification, or with the production settings.
+No second search engine: a text or photo query reads the very candidates ``search_products`` reads
+(``search.candidates``, typo correction included, the keyword members as deep as ``MATCH_DEPTH``) once, and every
+mode orders them:
+
+- ``hybrid``: the production match set and its ranking (``search.match_set``), every member;
+- ``fulltext``: the keyword members, by BM25;
+- a vector signal alone: its candidates at or above its relevance threshold, by similarity.
+
+Each mode's list is its whole result set, so the metrics see every page (precision, recall and F1 of the set) as
+well as its top 10. Similar-item queries go through ``similar_products`` with one signal's weight and no
+diversification, or with the production settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.conf import settings
 
 from catalog.models import Product
 from catalog.photos import open_checked
 from embeddings.models import EmbeddingGeneration
+from embeddings.queries import photo_query
 from recommendations.selectors import NotEmbedded, similar_products
-from search.ranking import FusionConfig, fuse
-from search.selectors import SearchQuery, candidates, photo_query
+from search.candidates import photo_candidates, text_candidates
+from search.keywords import keyword_query
+from search.match_set import match_set, signal_scales
+from search.ranking import FusionConfig
 from search.spelling import current_vocabulary
+from search.types import Candidates, SearchQuery
 
 from .evalfiles import EvalQuery
 
@@ -39,39 +50,37 @@ KIND_MODES = {
     "photo": ("image", "cross_modal", "fused", "hybrid"),
     "similar": ("text_vector", "image", "fused", "hybrid"),
 }
-# Results per query that the metrics read (NDCG@10, Recall@10, and MRR within them).
+# Similar items per query that the metrics read (NDCG@10, Recall@10, MRR and P@5 within them).
 DEPTH = 10
+# Keyword members read per text query: the whole match set of any query on catalogs of tens of thousands.
+MATCH_DEPTH = 5000
 
 
 @dataclass
 class PreparedQuery:
-    """A query with what its rankings are made from: search's candidate lists (text and photo queries)."""
+    """A query with what its rankings are made from: search's candidates (text and photo queries)."""
 
     query: EvalQuery
-    lists: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    candidates: Candidates | None = None
     problem: str = ""  # why it could not be run (unknown sku, unreadable photo): it then ranks nothing
 
 
-def search_signals(generation: EmbeddingGeneration, query: EvalQuery) -> dict[str, list[tuple[int, float]]]:
+def search_candidates(generation: EmbeddingGeneration, query: EvalQuery) -> Candidates:
     """Every signal's candidates for a text or photo query, as ``search_products`` reads them."""
     text = query.text.strip()
-    photo = None
     if query.kind == "photo":
         photo = photo_query(generation, open_checked(query.image.read_bytes()), text)
-    corrected = current_vocabulary().correct_query(text) if text else None
-    return candidates(
-        generation,
-        SearchQuery(text=text, photo=photo),
-        corrected.alternatives if corrected else [],
-        corrected.corrected if corrected else "",
-    )
+        return photo_candidates(generation, SearchQuery(text=text, photo=photo))
+    corrected = current_vocabulary().correct_query(text)
+    keyword = keyword_query(corrected.alternatives)
+    return text_candidates(generation, SearchQuery(text=text), keyword, corrected.corrected, MATCH_DEPTH)
 
 
 def prepare(generation: EmbeddingGeneration, query: EvalQuery) -> PreparedQuery:
     if query.kind == "similar":
         return PreparedQuery(query)
     try:
-        return PreparedQuery(query, search_signals(generation, query))
+        return PreparedQuery(query, search_candidates(generation, query))
     except (OSError, ValueError) as exc:  # a photo that is missing or not an image
         return PreparedQuery(query, problem=f"line {query.line}: {exc}")
 
@@ -83,10 +92,29 @@ def mode_fusion(mode: str, generation: EmbeddingGeneration) -> FusionConfig:
     return FusionConfig(method="weighted", weights={mode: 1.0})
 
 
-def fused_ids(prepared: PreparedQuery, config: FusionConfig, *, only: str | None = None) -> list[int]:
-    """The best ``DEPTH`` product ids of a prepared text or photo query under ``config``."""
-    lists = {only: prepared.lists.get(only, [])} if only else prepared.lists
-    return [ranked.product_id for ranked in fuse(lists, config)[:DEPTH]]
+def hybrid_ids(
+    prepared: PreparedQuery,
+    generation: EmbeddingGeneration,
+    config: FusionConfig,
+    thresholds: Mapping[str, float] | None = None,
+) -> list[int]:
+    """The whole match set of a prepared text or photo query under ``config`` (and ``thresholds``), best first."""
+    if prepared.candidates is None:
+        return []
+    return [r.product_id for r in match_set(prepared.candidates, generation, config, thresholds).ranking]
+
+
+def signal_ids(prepared: PreparedQuery, generation: EmbeddingGeneration, signal: str) -> list[int]:
+    """One signal's result set alone: the keyword members by BM25, or a vector signal's candidates at or above
+    its threshold by similarity."""
+    found = prepared.candidates
+    if found is None:
+        return []
+    if signal == "fulltext":
+        return [product_id for product_id, _ in found.keyword]
+    scale = signal_scales(generation, found.kind).get(signal)
+    hits = found.vectors.get(signal, [])
+    return [hit.product_id for hit in hits if scale is None or hit.score >= scale.threshold]
 
 
 def similar_ids(generation: EmbeddingGeneration, sku: str, mode: str) -> list[int]:
@@ -107,7 +135,8 @@ def similar_ids(generation: EmbeddingGeneration, sku: str, mode: str) -> list[in
 def mode_rankings(
     generation: EmbeddingGeneration, prepared: PreparedQuery, skus: dict[int, str]
 ) -> dict[str, list[str]]:
-    """Mode -> ranked skus (best first, at most ``DEPTH``) for every mode of the query's kind."""
+    """Mode -> ranked skus (best first: the whole result set of text and photo queries, at most ``DEPTH`` similar
+    items) for every mode of the query's kind."""
     query = prepared.query
     rankings: dict[str, list[str]] = {}
     for mode in KIND_MODES[query.kind]:
@@ -119,7 +148,9 @@ def mode_rankings(
             except (LookupError, NotEmbedded) as exc:
                 prepared.problem = f"line {query.line}: {exc}"
                 ids = []
+        elif mode == "hybrid":
+            ids = hybrid_ids(prepared, generation, mode_fusion(mode, generation))
         else:
-            ids = fused_ids(prepared, mode_fusion(mode, generation), only=None if mode == "hybrid" else mode)
+            ids = signal_ids(prepared, generation, mode)
         rankings[mode] = [skus[pid] for pid in ids if pid in skus]
     return rankings

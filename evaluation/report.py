@@ -15,15 +15,29 @@ from .evalfiles import EvalQuery
 from .metrics import Figures, summarize
 from .modes import KIND_MODES, MODE_LABELS, MODES, PreparedQuery, mode_rankings, prepare
 
-# The metrics reported for each kind of query (precision@5 for similar items only), in table order.
-METRICS = {"ndcg10": "NDCG@10", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5"}
-KIND_METRICS = {"text": ("ndcg10", "recall10", "mrr"), "photo": ("ndcg10", "recall10", "mrr"),
+# The metrics reported for each kind of query (precision@5 for similar items only; the whole result set's
+# precision, recall and F1 for text and photo queries; the zero-result rate of text queries whose relevant set is
+# empty), in table order.
+METRICS = {"ndcg10": "NDCG@10", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5", "match_precision": "set P",
+           "match_recall": "set R", "match_f1": "set F1", "zero_result_rate": "0-result"}  # fmt: skip
+SET_METRICS = ("match_precision", "match_recall", "match_f1")
+KIND_METRICS = {"text": ("ndcg10", "recall10", "mrr", *SET_METRICS, "zero_result_rate"),
+                "photo": ("ndcg10", "recall10", "mrr", *SET_METRICS),
                 "similar": ("ndcg10", "recall10", "mrr", "precision5")}  # fmt: skip
 # Names a gate may use for each metric, compared without case or punctuation: "NDCG@10" is "ndcg10", "R@10" is
-# "recall@10", "P@5" is "precision@5".
-METRIC_ALIASES = {re.sub(r"[^a-z0-9]", "", label.lower()): key for key, label in METRICS.items()} | {
-    key: key for key in METRICS
-}
+# "recall@10", "P@5" is "precision@5", "set F1" is "match_f1" or "f1", "0-result" is "zero-result".
+METRIC_ALIASES = {re.sub(r"[^a-z0-9]", "", name.lower()): key for key, label in METRICS.items()
+                  for name in (key, label)} | {"zeroresult": "zero_result_rate", "f1": "match_f1"}  # fmt: skip
+
+
+def metric_value(kind: str, figures: Figures, key: str) -> float | None:
+    """A group's figure, or None where it means nothing: a metric of another kind, ranking metrics of a group of
+    absent-product queries only, a zero-result rate without such queries."""
+    if key not in KIND_METRICS[kind]:
+        return None
+    if key == "zero_result_rate":
+        return figures.zero_result_rate if figures.absent_queries else None
+    return getattr(figures, key) if figures.queries else None
 
 
 @dataclass
@@ -42,7 +56,10 @@ class GroupReport:
             "kind": self.kind,
             "queries": self.queries,
             "modes": {
-                mode: {m: round(getattr(figures, m), 4) for m in KIND_METRICS[self.kind]}
+                mode: {
+                    m: None if (value := metric_value(self.kind, figures, m)) is None else round(value, 4)
+                    for m in KIND_METRICS[self.kind]
+                }
                 for mode, figures in self.modes.items()
             },
             "problems": self.problems,
@@ -97,15 +114,13 @@ def report_table(report: Report) -> str:
     """The report as a fixed-width table, one row per file, kind and mode."""
     width = max([len("file")] + [len(group.file) for group in report.groups])
     header = f"{'file':<{width}}  {'kind':<7}  {'queries':>7}  {'mode':<24}" + "".join(
-        f"  {label:>7}" for label in METRICS.values()
+        f"  {label:>8}" for label in METRICS.values()
     )
     lines = [f"generation {report.generation}, {report.products} products", header, "-" * len(header)]
     for group in report.groups:
         for mode, figures in group.modes.items():
-            cells = "".join(
-                f"  {getattr(figures, key):>7.3f}" if key in KIND_METRICS[group.kind] else f"  {'-':>7}"
-                for key in METRICS
-            )
+            values = [metric_value(group.kind, figures, key) for key in METRICS]
+            cells = "".join(f"  {'-':>8}" if value is None else f"  {value:>8.3f}" for value in values)
             lines.append(f"{group.file:<{width}}  {group.kind:<7}  {group.queries:>7}  {MODE_LABELS[mode]:<24}{cells}")
         for problem in group.problems:
             lines.append(f"  {group.file}: {problem} (counted as finding nothing)")
@@ -157,10 +172,10 @@ def gates_check(report: Report, gates: list[Gate]) -> tuple[list[str], int]:
     for gate in gates:
         for group in report.groups:
             figures = group.modes.get(gate.mode)
-            if figures is None or gate.metric not in KIND_METRICS[group.kind]:
+            value = None if figures is None else metric_value(group.kind, figures, gate.metric)
+            if value is None:
                 continue
             checked += 1
-            value = getattr(figures, gate.metric)
             if value < gate.value:
                 failures.append(
                     f"{group.file} ({group.kind}, {MODE_LABELS[gate.mode]}): {METRICS[gate.metric]} {value:.4f} "
@@ -179,7 +194,8 @@ def report_plot(report: Report, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    shown = [key for key in METRICS if any(key in KIND_METRICS[g.kind] for g in report.groups)]
+    shown = [key for key in METRICS if any(metric_value(g.kind, f, key) is not None for g in report.groups
+                                           for f in g.modes.values())]  # fmt: skip
     columns = max(len(report.groups), 1)
     fig, axes = plt.subplots(len(shown), 1, figsize=(max(6.0, 2.2 * columns + 2), 2.8 * len(shown)), squeeze=False)
     bar = 0.8 / len(MODES)
@@ -187,7 +203,9 @@ def report_plot(report: Report, path: Path) -> None:
         groups = [group for group in report.groups if key in KIND_METRICS[group.kind]]
         for i, mode in enumerate(MODES):
             xs = [x - 0.4 + bar * (i + 0.5) for x, group in enumerate(groups) if mode in group.modes]
-            heights = [getattr(group.modes[mode], key) for group in groups if mode in group.modes]
+            heights = [
+                metric_value(group.kind, group.modes[mode], key) or 0.0 for group in groups if mode in group.modes
+            ]
             axis.bar(xs, heights, width=bar, label=MODE_LABELS[mode], color=f"C{i}")
         axis.set_xticks(range(len(groups)), [f"{Path(g.file).name} ({g.kind})" for g in groups], fontsize=8)
         axis.set_xlim(-0.5, columns - 0.5)

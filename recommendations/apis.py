@@ -9,7 +9,8 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from search.apis import result_payload
-from search.selectors import SearchResult, active_generation_cached
+from search.selectors import active_generation_cached
+from search.types import SearchResult
 from shop_search.serializers import InputSerializer
 
 from .selectors import MAX_SIMILAR, NotEmbedded

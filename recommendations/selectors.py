@@ -1,4 +1,5 @@
 """Similar items: the nearest products by the fused vector, with the image and text signals, diversified.
+Only candidates at or above each signal's relevance threshold for similar items (``search.match_set``) count.
 
 Candidates come from three signals in one statement (fused joint space, image space, text space), are fused by
 reciprocal rank, then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
@@ -18,9 +19,10 @@ from django.db import connection
 from catalog.models import Product
 from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration
+from search.cards import card_texts, products_for_page
 from search.filters import Filters, filters_sql
+from search.match_set import signal_scales
 from search.ranking import FusionConfig, Ranked, fuse
-from search.selectors import card_texts, products_for_page
 
 SIMILAR_SIGNALS = (("fused", "fused"), ("image", "image_vector"), ("text_vector", "text_vector"))
 
@@ -184,8 +186,13 @@ def similar_ranking(
     lists: dict[str, list[tuple[int, float]]] = {}
     vectors: dict[int, np.ndarray] = {}
     paths: dict[int, str | None] = {}
+    # A candidate less similar than what unrelated products typically reach (calibrated per generation and
+    # signal) is no evidence of likeness: a product with nothing like it in the catalog has no similar items.
+    scales = signal_scales(generation, "similar")
     for signal, product_id, score, fused, path in rows:
         if score is None:  # the product has no vector in this space (no usable photo)
+            continue
+        if signal in scales and score < scales[signal].threshold:
             continue
         lists.setdefault(signal, []).append((product_id, float(score)))
         if fused is not None:

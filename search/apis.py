@@ -27,21 +27,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
+from embeddings.queries import photo_query
+from embeddings.selectors import generation_photo_vectors_exist
 from shop_search.serializers import InputSerializer
 
 from .cache import cache_key, cache_result, cached_result_json, cached_result_total
 from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
-from .selectors import (
-    NoActiveGeneration,
-    SearchQuery,
-    SearchResult,
-    active_generation_cached,
-    attribute_names,
-    photo_query,
-    search_products,
-)
+from .selectors import active_generation_cached, attribute_names, search_products
 from .services import search_event_record, search_log_record
+from .types import SearchQuery, SearchResult
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +166,7 @@ def result_payload(result: SearchResult, *, page: int, page_size: int, explain: 
         "page": page,
         "page_size": page_size,
         "corrected_query": result.corrected_query,
+        "mode": result.mode,
         "results": items,
         "facets": result.facets,
         "_product_ids": [product["id"] for product in result.products],
@@ -268,18 +264,19 @@ class SearchApi(APIView):
             query = SearchQuery(
                 text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion
             )
-            try:
-                result = search_products(query, generation)
-            except NoActiveGeneration as exc:
-                return Response({"detail": str(exc), "status": 503}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            result = search_products(query, generation)
             payload = result_payload(result, page=params["page"], page_size=params["page_size"],
                                      explain=params["explain"])  # fmt: skip
         after = []
         if cacheable and not cache_hit:
             after.append(functools.partial(cache_result, key, payload, payload["_product_ids"]))
-        return respond("text", payload, started=started, cache_hit=cache_hit, query=params["q"], filters=filters,
-                       page=params["page"], generation_id=generation_id,
-                       popular=normalized if cacheable and normalized["q"] else None, after=after)  # fmt: skip
+        response = respond("text", payload, started=started, cache_hit=cache_hit, query=params["q"], filters=filters,
+                           page=params["page"], generation_id=generation_id,
+                           popular=normalized if cacheable and normalized["q"] else None, after=after)  # fmt: skip
+        if normalized["q"]:
+            # Before the first generation is active, text search is the keyword signal alone: say so.
+            response["X-Search-Mode"] = "hybrid" if generation is not None else "keyword"
+        return response
 
 
 class ImageSearchApi(APIView):
@@ -308,8 +305,15 @@ class ImageSearchApi(APIView):
             image = open_checked(photo_bytes)
         except PhotoError as exc:
             raise ValidationError({"image": [str(exc)]}) from None
-        if generation is None:
-            return Response({"detail": "no embedding generation is active yet", "status": 503}, status=503)
+        if generation is None or not generation_photo_vectors_exist(generation):
+            reason = (
+                "no embedding generation is active yet: run `manage.py reindex`"
+                if generation is None
+                else f"generation {generation.pk} has no photo vectors: the catalog had no usable photos when it was "
+                "built; add photos and run `manage.py reindex`"
+            )
+            return Response({"detail": f"photo search is unavailable: {reason}", "status": 409},
+                            status=status.HTTP_409_CONFLICT)  # fmt: skip
         query = SearchQuery(
             text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion,
             photo=photo_query(generation, image, params["q"]),

@@ -6,4 +6,4 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - connects the cache warm-up to generation activation
+        from . import receivers  # noqa: F401 - product changes and deletions, the cache warm-up after activation

@@ -7,10 +7,11 @@ result list shows. Filters still read ``catalog_product`` itself.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import connection
 
 # Text search configuration: English stemming ("jackets" finds "jacket"), stop words dropped.
-TS_CONFIG = "english"
+TS_CONFIG = settings.SEARCH_TEXT_CONFIG
 
 # The values of attribute ``{0}`` of product ``p`` (a list or one value in the catalog), as text rows.
 _ATTRIBUTE_VALUES = (

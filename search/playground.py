@@ -10,7 +10,8 @@ from django.conf import settings
 from embeddings.models import EmbeddingGeneration
 
 from .ranking import FusionConfig
-from .selectors import SearchQuery, search_products
+from .selectors import search_products
+from .types import SearchQuery
 
 # Both rankings are read this deep, so a product's rank under the other fusion is known for the shown ones.
 COMPARE_DEPTH = 100
@@ -18,7 +19,7 @@ COMPARE_DEPTH = 100
 
 @dataclass(frozen=True)
 class ComparedHit:
-    product: dict  # sku, name, price, photo_url, ... (search.selectors.product_card)
+    product: dict  # sku, name, price, photo_url, ... (search.cards.product_card)
     rank: int  # under the override (or the default when there is none)
     score: float
     default_rank: int | None  # None: beyond COMPARE_DEPTH with the default fusion

@@ -11,10 +11,12 @@ Signals (each a list of (product id, raw score), best first):
 - ``image``: for photo queries, the best cosine between the photo and the product's photos (image space).
 
 Fusion is explicit: ``rrf`` (reciprocal rank fusion: sum of weight / (k + rank)) or ``weighted`` (sum of
-weight * calibrated score). Calibration puts every signal on 0..1: full-text ranks relative to the best match
-(every match counts, a non-match is 0); cosines min-max over the signal's candidates (the candidates are the
-nearest of the whole filtered catalog, so everything else sits below the last one, at 0). Weights and k come
-from the settings and can be overridden per request (the admin playground does).
+weight * calibrated score). Calibration puts every signal on 0..1 on an absolute scale, the same for every query:
+a cosine is 0 at its signal's "unrelated" floor and 1 at a typical match, both measured on the catalog when the
+generation was built (``embeddings.services.calibration``; ``search.match_set`` hands the scales over); the
+keyword signal's BM25 relative to the best keyword member. Only products in the match set are fused
+(``search.match_set`` decides membership). Weights and k come from the settings and can be overridden per
+request (the admin playground does).
 """
 
 from __future__ import annotations
@@ -62,22 +64,42 @@ class Ranked:
     signals: dict[str, tuple[int, float]]  # signal -> (rank from 1, raw score)
 
 
-def fuse(signals: Mapping[str, Sequence[tuple[int, float]]], config: FusionConfig) -> list[Ranked]:
-    """One ranking from several; ties are broken by product id so that the order is stable."""
+@dataclass(frozen=True)
+class Scale:
+    """A vector signal's absolute scale (cosines): ``floor`` is what unrelated pairs typically reach, ``typical``
+    what a matching pair typically reaches; ``threshold`` is where a candidate becomes evidence of a match."""
+
+    floor: float
+    threshold: float
+    typical: float
+
+    def calibrate(self, score: float) -> float:
+        return min(1.0, max(0.0, (score - self.floor) / max(self.typical - self.floor, 1e-6)))
+
+
+def fuse(
+    signals: Mapping[str, Sequence[tuple[int, float]]],
+    config: FusionConfig,
+    scales: Mapping[str, Scale] | None = None,
+) -> list[Ranked]:
+    """One ranking from several; ties are broken by product id so that the order is stable. A signal without a
+    scale (the keyword signal, or any signal when ``scales`` is not given) is calibrated relative to its best
+    score."""
     if config.method not in ("rrf", "weighted"):
         raise ValueError(f"unknown fusion method {config.method!r}: use rrf or weighted")
+    scales = scales or {}
     fused: dict[int, Ranked] = {}
     for name, hits in signals.items():
         weight = config.weights.get(name, 0.0)
         if not hits:
             continue
-        scores = [score for _, score in hits]
-        low, high = (0.0 if name == "fulltext" else min(scores)), max(scores)
+        scale = scales.get(name)
+        high = max(score for _, score in hits)
         for rank, (product_id, score) in enumerate(hits, start=1):
             entry = fused.setdefault(product_id, Ranked(product_id, 0.0, {}))
             entry.signals[name] = (rank, score)
             if config.method == "rrf":
                 entry.score += weight / (config.rrf_k + rank)
             else:
-                entry.score += weight * ((score - low) / (high - low) if high > low else 1.0)
+                entry.score += weight * (scale.calibrate(score) if scale else (score / high if high > 0 else 1.0))
     return sorted(fused.values(), key=lambda r: (-r.score, r.product_id))

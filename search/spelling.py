@@ -9,6 +9,7 @@ it, within ``VOCABULARY_VERSION_CHECK_SECONDS`` by the others), or when it is ol
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -20,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -90,6 +92,21 @@ def allowed_distance(word: str) -> int:
     if len(word) <= MEDIUM_WORD_MAX_LENGTH:
         return 1
     return MAX_EDIT_DISTANCE
+
+
+def is_common_word(word: str) -> bool:
+    """A common word of the shop's language (``SEARCH_SPELLING_LANGUAGE``, word frequencies of the ``wordfreq``
+    package) is what the shopper meant, not a typo: "candle" in a shop that sells none is not "handle", "kettle" not
+    "bottle". At Zipf frequency ``SEARCH_SPELLING_COMMON_ZIPF`` (3: once per million words) and above."""
+    language = settings.SEARCH_SPELLING_LANGUAGE
+    return bool(language) and _zipf(word, language) >= settings.SEARCH_SPELLING_COMMON_ZIPF
+
+
+@functools.lru_cache(maxsize=65536)
+def _zipf(word: str, language: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, language)
 
 
 def damerau_levenshtein(a: str, b: str, max_distance: int) -> int:
@@ -246,7 +263,7 @@ class Vocabulary:
         if word in self._ids:
             return [word]
         distance = allowed_distance(word)
-        if limit <= 0 or distance == 0 or word.isdigit():
+        if limit <= 0 or distance == 0 or word.isdigit() or is_common_word(word):
             return []
         ranked = []
         length = len(word)

@@ -8,7 +8,8 @@ from embeddings.models import EmbeddingGeneration
 
 from .cache import cache_key, cache_result, popular_requests
 from .filters import Filters
-from .selectors import SearchQuery, search_products
+from .selectors import search_products
+from .types import SearchQuery
 
 
 def cache_warm(generation: EmbeddingGeneration, limit: int | None = None) -> int:

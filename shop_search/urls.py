@@ -6,13 +6,17 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import health, media
+from .views import health, media, ready
 
 urlpatterns = [
     path("", include("storefront.urls")),
     path("admin/", admin.site.urls),
-    path("healthz", health, name="health"),
+    path("healthz", health, name="health"),  # liveness
+    path("readyz", ready, name="ready"),  # readiness: this process has warmed up (shop_search/readiness.py)
+    # the storefront API: each app routes its own endpoints under the one prefix
     path("api/v1/", include("catalog.urls")),
+    path("api/v1/", include("search.urls")),
+    path("api/v1/", include("recommendations.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

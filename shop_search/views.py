@@ -6,16 +6,22 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.static import serve
 
+from .readiness import readiness
 
-def health(request):
-    """Liveness and readiness: 200 when the database answers; Redis is reported but optional for reads."""
-    checks = {}
+
+def _database_check() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        checks["database"] = "ok"
+        return "ok"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
-        checks["database"] = f"error: {exc.__class__.__name__}"
+        return f"error: {exc.__class__.__name__}"
+
+
+def health(request):
+    """Liveness: 200 when the process answers and reaches the database; Redis is reported but optional for reads.
+    Whether this process has warmed up is ``/readyz``'s question."""
+    checks = {"database": _database_check()}
     try:
         cache.set("healthz", "1", 5)
         checks["redis"] = "ok"
@@ -23,6 +29,19 @@ def health(request):
         checks["redis"] = f"error: {exc.__class__.__name__}"
     status = 200 if checks["database"] == "ok" else 503
     return JsonResponse(checks, status=status)
+
+
+def ready(request):
+    """Readiness: 200 once this process has warmed up (``shop_search.readiness``: the active generation's models
+    loaded and a query encoded through them, or no generation at all) and the database answers; before that 503
+    with the ``reason``. Each process answers for itself."""
+    body = readiness().as_dict()
+    body["database"] = _database_check()
+    if not body["ready"]:
+        body["reason"] = body["detail"] + (f" ({body['error']})" if body["error"] else "")
+    elif body["database"] != "ok":
+        body["reason"] = f"database {body['database']}"
+    return JsonResponse(body, status=503 if "reason" in body else 200)
 
 
 def media(request, path: str):

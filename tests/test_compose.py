@@ -1,5 +1,6 @@
 """Static checks of docker-compose.yml and the Dockerfile against the settings (no Docker, no Django, no database)."""
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -92,10 +93,10 @@ def test_long_running_services_have_a_healthcheck(services, name):
     assert healthcheck.get("test"), f"{name}'s healthcheck has no test"
 
 
-def test_web_healthcheck_calls_healthz_without_curl(services):
+def test_web_healthcheck_calls_readyz_without_curl(services):
     test = services["web"]["healthcheck"]["test"]
     text = " ".join(test) if isinstance(test, list) else test
-    assert "localhost:8000/healthz" in text
+    assert "localhost:8000/readyz" in text  # healthy once warmed up, not merely alive
     assert "urllib" in text
     assert "curl" not in text
 
@@ -160,6 +161,14 @@ def test_app_services_start_after_migrations(services):
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully"
         assert depends_on["redis"]["condition"] == "service_healthy"
+
+
+def test_web_servers_warm_up_through_the_gunicorn_config(services):
+    cmd = next(args for instruction, args in dockerfile_instructions() if instruction == "CMD")
+    for args in (argv(services["web"]["command"]), json.loads(cmd)):
+        assert args[0] == "gunicorn"
+        assert option_value(args, "-c", "--config") == "shop_search/gunicorn.conf.py"
+    assert (ROOT / "shop_search" / "gunicorn.conf.py").is_file()
 
 
 def test_dockerfile_installs_cpu_torch():

@@ -22,15 +22,19 @@ pytestmark = pytest.mark.django_db
 
 # Hand-computed: relevance B=2, C=1, so the ideal DCG is 2/log2(2) + 1/log2(3).
 IDCG = 2 + 1 / math.log2(3)
-# full text finds only C (the one "lantern"); the text vector ranks A, B, C; both joint-space signals and the
-# weighted hybrid (see tiny_shop) rank B, A, C.
+# full text finds only C (the one "lantern"); the text vector finds A (cosine 1.0) and B (0.8) above its
+# threshold (0.5), not C (0); both joint-space signals find B (1.0), A (0.8), C (0.6); the weighted hybrid (see
+# tiny_shop) ranks B, A, C. Each mode's whole result set against the relevant {B, C}: precision, recall, F1.
+ALL = {"match_precision": 2 / 3, "match_recall": 1.0, "match_f1": 0.8, "zero_result_rate": None}
 EXPECTED = {
-    "fulltext": {"ndcg10": 1 / IDCG, "recall10": 0.5, "mrr": 1.0},
-    "text_vector": {"ndcg10": (2 / math.log2(3) + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 0.5},
-    "cross_modal": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0},
-    "fused": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0},
-    "hybrid": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0},
-}
+    "fulltext": {"ndcg10": 1 / IDCG, "recall10": 0.5, "mrr": 1.0, "match_precision": 1.0, "match_recall": 0.5,
+                 "match_f1": 2 / 3, "zero_result_rate": None},
+    "text_vector": {"ndcg10": (2 / math.log2(3)) / IDCG, "recall10": 0.5, "mrr": 0.5, "match_precision": 0.5,
+                    "match_recall": 0.5, "match_f1": 0.5, "zero_result_rate": None},
+    "cross_modal": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0, **ALL},
+    "fused": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0, **ALL},
+    "hybrid": {"ndcg10": (2 + 1 / math.log2(4)) / IDCG, "recall10": 1.0, "mrr": 1.0, **ALL},
+}  # fmt: skip
 
 
 @pytest.fixture
@@ -39,8 +43,14 @@ def tiny_shop(monkeypatch, settings):
     settings.SEARCH_FUSION = "weighted"
     settings.SEARCH_SIGNAL_WEIGHTS = {"fulltext": 1.0, "text_vector": 1.0, "cross_modal": 0.5, "fused": 1.0,
                                       "image": 1.0}  # fmt: skip
-    # weighted hybrid: A = 1 + 0.5 * 0.5 + 0.5 = 1.75, B = 0.8 + 0.5 * 1 + 1 = 2.3, C = 1 (full text) -> B, A, C
-    return lantern_catalog(monkeypatch)
+    # absolute scales of the vector signals: 0 at cosine 0.2, 1 at 1.0; matches from 0.5
+    # weighted hybrid: A = 1 + 0.5 * 0.75 + 0.75 = 2.125, B = 0.75 + 0.5 * 1 + 1 = 2.25,
+    # C = 1 (full text) + 0 + 0.5 * 0.5 + 0.5 = 1.75 -> B, A, C
+    generation = lantern_catalog(monkeypatch)
+    scale = {"floor": 0.2, "threshold": 0.5, "typical": 1.0}
+    generation.relevance = {"signals": {f"text:{s}": scale for s in ("text_vector", "cross_modal", "fused")}}
+    generation.save(update_fields=["relevance"])
+    return generation
 
 
 def eval_file(tmp_path, name: str, lines: list[dict]):
@@ -74,12 +84,13 @@ def test_every_mode_on_a_tiny_catalog_with_known_rankings(tiny_shop, text_file):
 
 
 def test_the_hybrid_mode_ranks_like_the_storefront_search(tiny_shop):
-    from evaluation.modes import fused_ids, mode_fusion, prepare
+    from evaluation.modes import hybrid_ids, mode_fusion, prepare
 
     prepared = prepare(tiny_shop, EvalQuery("text", {"B": 1}, text="lantern"))
     result = search_products(SearchQuery(text="lantern", page_size=10), tiny_shop)
 
-    assert fused_ids(prepared, mode_fusion("hybrid", tiny_shop)) == [r.product_id for r in result.ranking]
+    assert hybrid_ids(prepared, tiny_shop, mode_fusion("hybrid", tiny_shop)) == [r.product_id for r in result.ranking]
+    assert result.total == 3
 
 
 def test_table_output_and_similar_items_precision(tiny_shop, text_file, tmp_path):
@@ -88,13 +99,33 @@ def test_table_output_and_similar_items_precision(tiny_shop, text_file, tmp_path
 
     out, _ = run(text_file, similar)
 
-    rows = {tuple(line.split()[:2] + [" ".join(line.split()[3:-4])]): line.split()[-4:] for line in
+    rows = {tuple(line.split()[:2] + [" ".join(line.split()[3:-8])]): line.split()[-8:] for line in
             out.splitlines()[3:]}  # fmt: skip
-    assert rows[(str(text_file), "text", "full-text only")] == ["0.380", "0.500", "1.000", "-"]
-    assert rows[(str(text_file), "text", "production hybrid")] == ["0.950", "1.000", "1.000", "-"]
-    assert rows[(str(similar), "similar", "production hybrid")] == ["1.000", "1.000", "1.000", "0.200"]
-    assert rows[(str(similar), "similar", "image vector only")] == ["1.000", "1.000", "1.000", "0.200"]
+    # NDCG@10, R@10, MRR, P@5, then the whole set's precision, recall, F1, and the zero-result rate
+    assert rows[(str(text_file), "text", "full-text only")] == ["0.380", "0.500", "1.000", "-", "1.000", "0.500",
+                                                                "0.667", "-"]  # fmt: skip
+    assert rows[(str(text_file), "text", "production hybrid")] == ["0.950", "1.000", "1.000", "-", "0.667", "1.000",
+                                                                   "0.800", "-"]  # fmt: skip
+    assert rows[(str(similar), "similar", "production hybrid")] == ["1.000", "1.000", "1.000", "0.200"] + ["-"] * 4
+    assert rows[(str(similar), "similar", "image vector only")] == ["1.000", "1.000", "1.000", "0.200"] + ["-"] * 4
     assert out.splitlines()[0] == f"generation {tiny_shop.pk}, 3 products"
+
+
+def test_absent_product_queries_give_a_zero_result_rate(tiny_shop, tmp_path):
+    # "lantern" finds three products; a nonsense string finds none (no word matches, no vector clears 0.5)
+    tiny_shop.relevance["signals"]["text:text_vector"]["threshold"] = 1.01  # A's and B's text cosines are 1, 0.8
+    tiny_shop.relevance["signals"]["text:fused"]["threshold"] = 1.01
+    tiny_shop.relevance["signals"]["text:cross_modal"]["threshold"] = 1.01
+    tiny_shop.save(update_fields=["relevance"])
+    path = eval_file(tmp_path, "absent.jsonl", [{"query": "zzzzqqq", "relevant": {}},
+                                                {"query": "lantern", "relevant": {}}])  # fmt: skip
+
+    [group] = json.loads(run(path, "--json")[0])["files"]
+
+    hybrid = group["modes"]["hybrid"]
+    assert hybrid["zero_result_rate"] == 0.5  # "lantern" finds C by its name
+    assert hybrid["ndcg10"] is None and hybrid["match_f1"] is None  # nothing to rank against
+    assert group["modes"]["text_vector"]["zero_result_rate"] == 1.0
 
 
 def test_unknown_skus_and_missing_photos_count_as_finding_nothing(tiny_shop, tmp_path):
@@ -123,7 +154,7 @@ def test_fail_below_exit_codes(tiny_shop, text_file, monkeypatch, capsys):
             return exc.code
         return 0
 
-    assert exit_code("ndcg@10=0.95", "fulltext:mrr=1", "text_vector:R@10=1") == 0
+    assert exit_code("ndcg@10=0.95", "fulltext:mrr=1", "text_vector:R@10=0.5", "set-f1=0.8") == 0
     assert exit_code("ndcg@10=0.96") == 1
     assert "NDCG@10 0.9502 is below 0.96" in capsys.readouterr().err
     assert exit_code("fulltext:recall@10=0.6") == 1
@@ -169,11 +200,17 @@ def test_tune_finds_better_weights_reports_the_holdout_and_stores_a_generation(t
         "weights": {"fulltext": 1.0, "text_vector": 0.0, "cross_modal": 0.0, "fused": 0.0, "image": 1.0},
         "rrf_k": 60,
     }
-    assert result["tune"] == {"queries": 1, "ndcg10_before": 0.5, "ndcg10_after": 1.0}
-    assert result["holdout"] == {"queries": 1, "ndcg10_before": 0.5, "ndcg10_after": 1.0, "gain": 0.5}
+    # no threshold step within reach drops A or B (both far above): the match set, and its F1, stay
+    assert result["thresholds_proposed"] == result["thresholds_before"] == {
+        "text:text_vector": 0.5, "text:cross_modal": 0.5, "text:fused": 0.5}  # fmt: skip
+    assert result["tune"] == {"queries": 1, "ndcg10_before": 0.5, "ndcg10_after": 1.0, "match_f1_before": 0.5,
+                              "match_f1_after": 0.5}  # fmt: skip
+    assert result["holdout"] == {"queries": 1, "ndcg10_before": 0.5, "ndcg10_after": 1.0, "gain": 0.5,
+                                 "match_f1_before": 0.5, "match_f1_after": 0.5}  # fmt: skip
     # the stored generation: a ready copy of the vectors, with the tuned fusion that search then uses
     stored = EmbeddingGeneration.objects.get(pk=result["stored_generation"])
-    assert stored.state == "ready" and stored.search_fusion == result["proposed"]
+    assert stored.state == "ready"
+    assert stored.search_fusion == {**result["proposed"], "thresholds": result["thresholds_proposed"]}
     assert ProductEmbedding.objects.filter(generation=stored).count() == 3
     assert ImageEmbedding.objects.filter(generation=stored).count() == 0  # tiny_generation has no photo rows
     assert f"generations activate {stored.pk}" in err
@@ -202,7 +239,7 @@ def test_the_grid_tries_each_weight_ratio_once():
 def test_evaluate_refuses_bad_input(tiny_shop, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"query": "x"}\n')
-    with pytest.raises(CommandError, match="needs a non-empty 'relevant'"):
+    with pytest.raises(CommandError, match="needs a 'relevant' object"):
         run(bad)
     with pytest.raises(CommandError, match="no generation 999"):
         run(bad, "--generation", "999")

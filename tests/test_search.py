@@ -15,15 +15,17 @@ from rest_framework.authtoken.models import Token
 from catalog.models import Category, Product, ProductCategory, Variant
 from catalog.services import catalog_import
 from embeddings.indexes import indexes_create
-from embeddings.models import EmbeddingGeneration, Job, ProductEmbedding, TrainedHead
+from embeddings.models import EmbeddingGeneration, ImageEmbedding, Job, ProductEmbedding, TrainedHead
 from embeddings.neural.head import AlignmentHead
-from search import selectors
+from embeddings.queries import PhotoQuery
+from search import candidates, facets, selectors
 from search.documents import search_documents_update
 from search.filters import Filters
 from search.models import SearchDocument, SearchEvent, SearchLog
-from search.ranking import FusionConfig, fuse
-from search.selectors import PhotoQuery, SearchQuery, search_products
+from search.ranking import FusionConfig, Scale, fuse
+from search.selectors import search_products
 from search.services import search_logs_flush
+from search.types import Document, SearchQuery
 
 from .conftest import build_generation, jpeg_bytes, write_small_catalog
 from .factories import ProductFactory
@@ -84,7 +86,7 @@ def lantern_catalog(monkeypatch) -> EmbeddingGeneration:
     })  # fmt: skip
     Product.objects.filter(sku="C").update(name="Trail lantern")
     search_documents_update()
-    monkeypatch.setattr(selectors, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
+    monkeypatch.setattr(candidates, "query_text_vectors", lambda g, t: (np.array([1.0, 0]), np.array([0.6, 0.8])))
     return generation
 
 
@@ -126,7 +128,7 @@ def test_outside_a_transaction_the_full_text_statement_runs_beside_the_vector_st
         with django_assert_num_queries(1):  # the vector statement here; the full-text one on the search thread's
             parallel = search_products(query, generation)
     finally:  # the search thread's connection would keep the test database from being dropped
-        selectors.search_thread_connection_close()
+        candidates.search_thread_connection_close()
 
     assert [p["sku"] for p in parallel.products] == [p["sku"] for p in serial.products] == ["C", "A", "B"]
     assert parallel.ranking == serial.ranking and parallel.facets == serial.facets and parallel.total == 3
@@ -134,8 +136,10 @@ def test_outside_a_transaction_the_full_text_statement_runs_beside_the_vector_st
 
 def test_weighted_fusion_calibrates_each_signal():
     lists = {"fulltext": [(1, 0.9), (2, 0.1)], "fused": [(2, 0.7), (1, 0.6), (3, 0.5)]}
-    ranking = fuse(lists, FusionConfig(method="weighted", weights={"fulltext": 1.0, "fused": 2.0}))
-    # full text relative to its best match (0.9 -> 1, 0.1 -> 0.111); cosines min-max over the candidates
+    scales = {"fused": Scale(floor=0.5, threshold=0.55, typical=0.7)}
+    ranking = fuse(lists, FusionConfig(method="weighted", weights={"fulltext": 1.0, "fused": 2.0}), scales)
+    # full text relative to its best match (0.9 -> 1, 0.1 -> 0.111); cosines on the signal's absolute scale:
+    # 0 at its floor (0.5), 1 at a typical match (0.7): 0.7 -> 1, 0.6 -> 0.5, 0.5 -> 0
     # 1: 1.0 + 2 * 0.5 = 2.0; 2: 0.111 + 2 * 1.0 = 2.111; 3: 2 * 0 = 0
     assert [(r.product_id, round(r.score, 3)) for r in ranking] == [(2, 2.111), (1, 2.0), (3, 0.0)]
 
@@ -149,25 +153,40 @@ def test_photo_search_ranks_by_photos_and_fused_vectors_on_tiny_vectors():
     query = PhotoQuery(image_vector=np.array([0, 1.0]), joint_vector=np.array([0, 1.0]))
     config = FusionConfig(method="rrf", weights={"fused": 1, "cross_modal": 1}, rrf_k=60)
     result = search_products(SearchQuery(photo=query, page_size=10, fusion=config), generation)
-    assert [p["sku"] for p in result.products] == ["C", "B", "A"]
+    # A (cosine 0) is below the relevance threshold (0.5 for an uncalibrated generation): it does not match
+    assert [p["sku"] for p in result.products] == ["C", "B"] and result.total == 2
 
 
 # --- filters, facets, browse ------------------------------------------------------------------------------------
 
 
-def test_filters_and_exact_facet_counts(api, small_shop):
-    response = api.get("/api/v1/search", {"q": "tent jacket hoodie bottle", "category": "Outdoor", "page_size": 3})
-    body = response.json()
-    assert response.status_code == 200 and len(body["results"]) == 3
-    # the facets count the whole matching set, not the page
-    facets = {name: {row["value"]: row["count"] for row in rows} for name, rows in body["facets"].items()}
-    assert body["total"] == 16
-    assert facets["color"] == {"Red": 4, "Blue": 4, "Green": 4, "Yellow": 4}
-    assert facets["category"] == {"Outdoor": 16, "Outdoor/Tents": 4, "Outdoor/Jackets": 4, "Outdoor/Hoodies": 4,
-                                  "Outdoor/Bottles": 4}  # fmt: skip
-    assert facets["rating"] == {"4": 1, "3": 1, "2": 2, "1": 2}
+def every_result(api, params: dict) -> tuple[list[str], dict]:
+    """Every sku of a search, page after page, and the first page's body."""
+    first = api.get("/api/v1/search", {**params, "page_size": 100}).json()
+    skus = [item["sku"] for item in first["results"]]
+    assert len(skus) == first["total"]  # one page holds them all here
+    return skus, first
 
-    # filters narrow every signal and the facets alike
+
+def test_total_and_facets_are_those_of_the_whole_match_set(api, small_shop):
+    # given the 16-product shop: four tents, and a query that names them
+    skus, body = every_result(api, {"q": "tent", "category": "Outdoor"})
+    page = api.get("/api/v1/search", {"q": "tent", "category": "Outdoor", "page_size": 3}).json()
+
+    # then every tent matches, the total counts the match set (not the page), and the facets count exactly it
+    assert {sku for sku in skus if sku.startswith("TEN")} == {"TEN-RED", "TEN-BLU", "TEN-GRE", "TEN-YEL"}
+    assert page["total"] == body["total"] == len(skus) and len(page["results"]) == 3
+    assert page["facets"] == body["facets"]
+    truth: dict[str, int] = {}
+    for document in SearchDocument.objects.filter(product__sku__in=skus):
+        for value in document.facets:
+            truth[value] = truth.get(value, 0) + 1
+    shown = {f"{name}={row['value']}": row["count"] for name in ("category", "color") for row in body["facets"][name]}
+    assert shown == {key: count for key, count in truth.items() if key.split("=")[0] in ("category", "color")}
+    assert sum(row["count"] for row in body["facets"]["color"]) == len(skus)  # one colour each
+
+
+def test_filters_narrow_every_signal_and_the_facets(api, small_shop):
     body = api.get("/api/v1/search", {"q": "tent", "color": "Red", "in_stock": "true", "page_size": 20}).json()
     assert {item["sku"] for item in body["results"]} <= {"TEN-RED", "JAC-RED", "HOO-RED"}
     assert {row["value"] for row in body["facets"]["color"]} == {"Red"}
@@ -214,6 +233,9 @@ def test_a_one_percent_filter_still_returns_k_results():
     )  # fmt: skip
     indexes_create(generation)
     search_documents_update()
+    # every candidate counts as a match here: the test is about the filter, not relevance
+    generation.relevance = {"signals": {"photo:fused": {"floor": -1.0, "threshold": -1.0, "typical": 1.0}}}
+    generation.save(update_fields=["relevance"])
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE embeddings_productembedding; ANALYZE catalog_product")
     query = PhotoQuery(image_vector=vectors[0], joint_vector=vectors[0])
@@ -571,16 +593,16 @@ def test_search_selectors_use_a_fixed_number_of_queries(small_shop, django_asser
 
     current_vocabulary()  # built once per process; not part of a search
     generation = EmbeddingGeneration.objects.get(pk=small_shop.pk)
-    search_products(SearchQuery(text="red tent", page_size=10), generation)  # loads the encoders
-    # full-text candidates (while the query is encoded), vector candidates, each with its candidates' documents
+    # loads the encoders, the term statistics and these words' lexemes (a new word costs one query, once)
+    search_products(SearchQuery(text="red tent blue hoodie", page_size=10), generation)
+    # keyword members with their total and facets (while the query is encoded), vector candidates with their
+    # documents and keyword scores
     with django_assert_num_queries(2):
         search_products(SearchQuery(text="blue hoodie", page_size=10), generation)
     with django_assert_num_queries(2):  # same with filters
         search_products(SearchQuery(text="hoodie", filters=Filters(category="Outdoor", in_stock=True)), generation)
-    photo = PhotoQuery(
-        image_vector=np.ones(generation.image_dim, dtype=np.float32),
-        joint_vector=np.ones(generation.joint_dim, dtype=np.float32),
-    )
+    stored = ImageEmbedding.objects.filter(generation=generation).first()  # a catalog photo as the query
+    photo = PhotoQuery(image_vector=np.asarray(stored.vector), joint_vector=np.asarray(stored.aligned))
     with django_assert_num_queries(1):  # photo: every vector signal in one statement, with the documents
         assert search_products(SearchQuery(photo=photo), generation).total > 0
     with django_assert_num_queries(3):  # browse: page with total, facets, products
@@ -594,7 +616,8 @@ def test_category_facet_counts_descendants_once():
     search_documents_update(product_ids=[product.pk])
     document = SearchDocument.objects.get(product=product)
     assert document.facets == ["category=Gear"]
-    assert selectors.facets(Filters())["category"] == [{"value": "Gear", "count": 1}]
-    read = selectors.Document(document.facets, None, None, "{}")
-    assert selectors.facets_from_documents([read])["category"] == [{"value": "Gear", "count": 1}]
+    assert facets.browse_facets(Filters())["category"] == [{"value": "Gear", "count": 1}]
+    read = Document(document.facets, None, None, "{}")
+    counted = facets.facets_from_counts(facets.document_counts([read]).items())
+    assert counted["category"] == [{"value": "Gear", "count": 1}]
     assert django_settings.SEARCH_MAX_PAGE_SIZE == 100

@@ -35,9 +35,22 @@ class HeadConfig:
 
 
 class AlignmentHead(nn.Module):
-    def __init__(self, image_dim: int, text_dim: int, joint_dim: int, hidden_dim: int = 0, dropout: float = 0.0):
+    def __init__(
+        self,
+        image_dim: int,
+        text_dim: int,
+        joint_dim: int,
+        hidden_dim: int = 0,
+        dropout: float = 0.0,
+        text_only: bool = False,
+    ):
         super().__init__()
         self.dims = {"image_dim": image_dim, "text_dim": text_dim, "joint_dim": joint_dim, "hidden_dim": hidden_dim}
+        # A text-only head (a catalog with too few photos to learn an alignment from): the joint space is the text
+        # encoder's own, and photos have no joint-space vector.
+        self.text_only = text_only
+        if text_only:
+            self.dims["text_only"] = True
         if hidden_dim:
             self.image = nn.Sequential(
                 nn.Dropout(dropout), nn.Linear(image_dim, hidden_dim), nn.GELU(), nn.Linear(hidden_dim, joint_dim)
@@ -58,6 +71,16 @@ class AlignmentHead(nn.Module):
             head.logit_scale.fill_(math.log(100.0))
         return head.eval()
 
+    @classmethod
+    def text_identity(cls, text_dim: int, image_dim: int) -> AlignmentHead:
+        """The head of a catalog without enough photos to train one: text features pass through unchanged (the
+        joint space is the text encoder's), the image side is unused."""
+        head = cls(image_dim, text_dim, text_dim, text_only=True)
+        with torch.no_grad():
+            head.text[1].weight.copy_(torch.eye(text_dim))
+            head.text[1].bias.zero_()
+        return head.eval()
+
     def forward_image(self, features: torch.Tensor) -> torch.Tensor:
         return F.normalize(self.image(features), dim=-1)
 
@@ -67,6 +90,8 @@ class AlignmentHead(nn.Module):
     @torch.inference_mode()
     def project(self, features: np.ndarray, side: str) -> np.ndarray:
         """Normalised joint-space rows for image (``side="image"``) or text encoder features."""
+        if side == "image" and self.text_only:
+            raise ValueError("a text-only head has no image side: photos have no joint-space vector")
         if len(features) == 0:
             return np.zeros((0, self.dims["joint_dim"]), dtype=np.float32)
         self.eval()

@@ -84,7 +84,7 @@ def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -
     result.photo_errors = len(failed)
 
     raw_images = encoders.image.encode_images(photos)
-    aligned_images = head.project(raw_images, "image")
+    aligned_images = None if head.text_only else head.project(raw_images, "image")
     raw_texts = encoders.text.encode_texts([product_document(content) for content, _ in contents])
     aligned_texts = head.project(raw_texts, "text")
 
@@ -95,6 +95,7 @@ def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -
         fused = aligned_texts[index]
         if mine:
             image_vector = l2_normalize(raw_images[mine].mean(axis=0, keepdims=True))[0]
+        if mine and aligned_images is not None:
             aligned_image = l2_normalize(aligned_images[mine].mean(axis=0, keepdims=True))[0]
             fused = l2_normalize(
                 (generation.image_weight * aligned_image + generation.text_weight * aligned_texts[index])[None, :]
@@ -118,7 +119,7 @@ def products_embed(*, generation: EmbeddingGeneration, product_ids: list[int]) -
                 image_id=owners[i][1],
                 product_id=content.id,
                 vector=raw_images[i],
-                aligned=aligned_images[i],
+                aligned=None if aligned_images is None else aligned_images[i],
             )
             for i in mine
         ]

@@ -16,10 +16,18 @@ from ..indexes import indexes_create, indexes_drop
 from ..models import EmbeddingGeneration, TrainedHead
 from ..neural.encoders import EncoderSpec, load_encoders
 from ..signals import generation_activated
+from .calibration import relevance_calibrate
 from .embedding import generation_models, products_embed
 from .freshness import products_stale_reconcile
 from .jobs import JobProgress
-from .training import alignment_train, identity_head, latest_head, spec_from_settings
+from .training import (
+    alignment_train,
+    identity_head,
+    latest_head,
+    spec_from_settings,
+    text_only_head,
+    usable_photo_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +56,17 @@ def generation_create(
         head = None if train else latest_head(spec)
     if head is None:
         encoders = load_encoders(spec)
-        head = (
-            identity_head(spec)
-            if encoders.shared_space and not train
-            else alignment_train(spec=spec, progress=progress)
-        )
+        photos = usable_photo_count()
+        if encoders.shared_space and not train:
+            head = identity_head(spec)
+        elif not encoders.shared_space and photos < settings.EMBEDDING_MIN_TRAINING_PHOTOS:
+            head = text_only_head(
+                spec,
+                reason=f"the catalog has {photos} usable photos, alignment training needs at least "
+                f"{settings.EMBEDDING_MIN_TRAINING_PHOTOS} (EMBEDDING_MIN_TRAINING_PHOTOS)",
+            )
+        else:
+            head = alignment_train(spec=spec, progress=progress)
     image_weight = settings.EMBEDDING_FUSION_IMAGE_WEIGHT if image_weight is None else image_weight
     text_weight = settings.EMBEDDING_FUSION_TEXT_WEIGHT if text_weight is None else text_weight
     if image_weight < 0 or text_weight < 0 or image_weight + text_weight <= 0:
@@ -66,6 +80,7 @@ def generation_create(
         text_dim=encoders.text.dim,
         image_dim=encoders.image.dim,
         joint_dim=head.joint_dim,
+        text_only=head.text_only,
     )
 
 
@@ -81,6 +96,7 @@ def generation_copy(*, source: EmbeddingGeneration, search_fusion: dict | None) 
             encoder_spec=source.encoder_spec, head=source.head, image_weight=source.image_weight,
             text_weight=source.text_weight, text_dim=source.text_dim, image_dim=source.image_dim,
             joint_dim=source.joint_dim, build_cursor=source.build_cursor, search_fusion=search_fusion,
+            text_only=source.text_only, relevance=source.relevance,
         )  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(
@@ -138,6 +154,7 @@ def generation_build(*, generation: EmbeddingGeneration, progress: JobProgress |
             done += len(batch)
             progress.advance(done)
         indexes_create(generation)
+        relevance_calibrate(generation=generation)
         generation.state = EmbeddingGeneration.State.READY
         generation.built_at = timezone.now()
         generation.save(update_fields=["state", "built_at"])
@@ -150,6 +167,21 @@ def generation_build(*, generation: EmbeddingGeneration, progress: JobProgress |
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, generation.pk])
+
+
+def build_notes(generation: EmbeddingGeneration) -> list[str]:
+    """What a build left out and why, for the operator (``reindex`` prints it, the job keeps it)."""
+    notes = []
+    if generation.text_only:
+        reason = (generation.head.report or {}).get("reason", "too few photos to train an alignment head")
+        notes.append(f"no joint (photo) space: {reason}; the joint and fused vectors are the text vectors, "
+                     "cross-modal search is off")  # fmt: skip
+    without = generation.product_embeddings.filter(photo_count=0).count()
+    if without:
+        notes.append(f"{without} products have no usable photo: their vectors come from their text alone")
+    if not generation.image_embeddings.exists():
+        notes.append("no photo vectors: photo search answers 409 on this generation")
+    return notes
 
 
 def _build_lock(generation_id: int) -> bool:

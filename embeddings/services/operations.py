@@ -9,7 +9,13 @@ from collections.abc import Callable
 from django.db import transaction
 
 from ..models import EmbeddingGeneration, Job
-from .generations import generation_activate, generation_build, generation_create, generations_collect
+from .generations import (
+    build_notes,
+    generation_activate,
+    generation_build,
+    generation_create,
+    generations_collect,
+)
 from .jobs import JobProgress
 from .training import alignment_train
 
@@ -54,9 +60,10 @@ def job_run(*, job: Job, callback: Callable[[int, int, str], None] | None = None
             generation_build(generation=generation, progress=progress)
         if options.get("activate", True):
             generation = generation_activate(generation=generation)
-        progress.finish(generation=generation)
+        notes = build_notes(generation)
+        progress.finish(generation=generation, **({"message": "; ".join(notes)[:255]} if notes else {}))
         generations_collect()
-        return f"generation {generation.pk} {generation.state}"
+        return "\n".join([f"generation {generation.pk} {generation.state}", *(f"skipped: {note}" for note in notes)])
     except TRANSIENT_ERRORS:
         raise  # the task retries; the job stays running and resumes
     except Exception as exc:

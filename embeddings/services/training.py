@@ -8,7 +8,7 @@ from dataclasses import asdict
 import numpy as np
 from django.conf import settings
 
-from catalog.models import Product
+from catalog.models import Product, ProductImage
 from catalog.photos import PhotoError
 
 from ..models import TrainedHead
@@ -41,7 +41,32 @@ def head_config_from_settings(**overrides) -> HeadConfig:
 
 
 def latest_head(spec: EncoderSpec) -> TrainedHead | None:
-    return TrainedHead.objects.filter(encoder_spec=spec.as_dict()).order_by("-created_at", "-id").first()
+    """The latest head trained for ``spec``; a text-only head only while the catalog still has too few photos to
+    train one (once it has enough, the next build trains a real head)."""
+    head = TrainedHead.objects.filter(encoder_spec=spec.as_dict()).order_by("-created_at", "-id").first()
+    if head is not None and head.text_only and usable_photo_count() >= settings.EMBEDDING_MIN_TRAINING_PHOTOS:
+        return None
+    return head
+
+
+def usable_photo_count() -> int:
+    """Photos of the catalog that were stored without an error (the ones training and embedding can read)."""
+    return ProductImage.objects.filter(error="").exclude(file="").count()
+
+
+def text_only_head(spec: EncoderSpec, *, reason: str) -> TrainedHead:
+    """The head of a catalog with too few photos to learn an alignment (``EMBEDDING_MIN_TRAINING_PHOTOS``): the
+    joint space is the text encoder's own. Text vectors, full text and the photos' own image-space vectors still
+    work; cross-modal search and photo-to-joint-space matching do not exist in such a generation."""
+    encoders = load_encoders(spec)
+    logger.warning("no alignment head trained: %s; the generation's joint space is the text space", reason)
+    return TrainedHead.objects.create(
+        encoder_spec=spec.as_dict(),
+        config={"text_only": True, "joint_dim": encoders.text.dim},
+        report={"text_only": True, "reason": reason},
+        weights=AlignmentHead.text_identity(encoders.text.dim, encoders.image.dim).to_bytes(),
+        joint_dim=encoders.text.dim,
+    )
 
 
 def training_data_collect(encoders: Encoders, progress: JobProgress) -> TrainingData:

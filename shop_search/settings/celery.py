@@ -17,6 +17,9 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 # One task at a time per worker process: embedding batches are heavy, prefetching them only delays others.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# How long the pool waits for a new process to start: each one warms up first (``shop_search/celery.py``: a cold
+# load of the default models takes about 5 s, Celery's default allows 4).
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60.0
 # Must exceed the longest task, or Redis hands an unacknowledged (acks_late) task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 

@@ -27,3 +27,6 @@ EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=32)
 EMBEDDING_STALE_BATCH_LIMIT = env.int("EMBEDDING_STALE_BATCH_LIMIT", default=512)
 # Generations kept besides the active one (for rollback); older ones are garbage-collected.
 EMBEDDING_KEEP_GENERATIONS = env.int("EMBEDDING_KEEP_GENERATIONS", default=2)
+# Fewer usable photos than this and no alignment head is trained (it would learn nothing but noise): the
+# generation is text-only (joint space = text space; photos keep their image-space vectors for photo search).
+EMBEDDING_MIN_TRAINING_PHOTOS = env.int("EMBEDDING_MIN_TRAINING_PHOTOS", default=20)

@@ -14,10 +14,45 @@ SEARCH_SIGNAL_WEIGHTS = {
     "fused": env.float("SEARCH_WEIGHT_FUSED", default=1.0),
     "image": env.float("SEARCH_WEIGHT_IMAGE", default=1.0),
 }
-# Candidates each vector signal contributes (and the relevance cut-off of a text search's matching set).
+# PostgreSQL text search configuration of the search documents and queries (a language's stemmer and stop words).
+SEARCH_TEXT_CONFIG = env.str("SEARCH_TEXT_CONFIG", default="english")
+# Typo correction leaves alone a word that is common in this language (wordfreq's Zipf frequency at or above
+# SEARCH_SPELLING_COMMON_ZIPF): "candle" is not a misspelt "handle". Empty: every unknown word may be corrected.
+SEARCH_SPELLING_LANGUAGE = env.str("SEARCH_SPELLING_LANGUAGE", default="en")
+SEARCH_SPELLING_COMMON_ZIPF = env.float("SEARCH_SPELLING_COMMON_ZIPF", default=3.0)
+# Nearest products each vector signal reads per query (only those above the signal's relevance threshold join the
+# match set: search/match_set.py).
 SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=30)
-# Full-text matches considered for ranking, facets and the total (the best by full-text rank).
+# Keyword members ranked beyond the requested page (the rest of the match set is counted, not ranked).
 SEARCH_FULLTEXT_CANDIDATES = env.int("SEARCH_FULLTEXT_CANDIDATES", default=200)
+# A product matches by keywords when the query words it contains carry at least this share of the query's
+# inverse document frequency (1.0: every word; lower lets a long query lose its commonest words).
+SEARCH_KEYWORD_MIN_COVERAGE = env.float("SEARCH_KEYWORD_MIN_COVERAGE", default=1.0)
+# ... or when it contains the query's head word, the kind of product named ("pants" in "brown pants"; keywords.py).
+SEARCH_KEYWORD_HEAD_MATCH = env.bool("SEARCH_KEYWORD_HEAD_MATCH", default=True)
+
+
+def relevance_thresholds_parse(text: str) -> dict[str, float]:
+    """ "text:text_vector=0.45,photo:image=0.7" -> {"text:text_vector": 0.45, "photo:image": 0.7}."""
+    result = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        key, _, value = item.partition("=")
+        kind, _, signal = key.strip().partition(":")
+        try:
+            if kind not in ("text", "photo", "similar") or not signal:
+                raise ValueError
+            result[f"{kind}:{signal}"] = float(value)
+        except ValueError:
+            raise ValueError(
+                f"SEARCH_RELEVANCE_THRESHOLDS: {item!r} is not <text|photo|similar>:<signal>=<number>"
+            ) from None
+    return result
+
+
+# Relevance thresholds of the vector signals, overriding the ones calibrated on the catalog when a generation is
+# built (and those `evaluate --tune --store` stored): "<kind>:<signal>=<cosine>,...", e.g.
+# "text:text_vector=0.5,photo:image=0.75". Kinds: text, photo, similar.
+SEARCH_RELEVANCE_THRESHOLDS = relevance_thresholds_parse(env.str("SEARCH_RELEVANCE_THRESHOLDS", default=""))
 SEARCH_PAGE_SIZE = env.int("SEARCH_PAGE_SIZE", default=20)
 SEARCH_MAX_PAGE_SIZE = env.int("SEARCH_MAX_PAGE_SIZE", default=100)
 SEARCH_MAX_PAGE = env.int("SEARCH_MAX_PAGE", default=50)

@@ -46,16 +46,18 @@ class Command(BaseCommand):
         parser.add_argument("--fail-below", action="append", default=[], metavar="[MODE:]METRIC=VALUE",
                             help="exit 1 when any file's figure is below VALUE (default mode: hybrid); repeatable, "
                             "e.g. --fail-below ndcg@10=0.85 --fail-below fulltext:mrr=0.5")  # fmt: skip
-        parser.add_argument("--tune", action="store_true", help="grid-search the fusion (weights, method, RRF k) "
-                            "for the best NDCG@10 on PATH..., and report it on unseen queries")  # fmt: skip
+        parser.add_argument("--tune", action="store_true", help="tune the relevance thresholds (best "
+                            "match-set F1), then grid-search the fusion (weights, method, RRF k) for the best NDCG@10 "
+                            "on PATH..., and report both on unseen queries")  # fmt: skip
         parser.add_argument("--holdout", nargs="+", type=Path, default=[], metavar="PATH",
                             help="with --tune: the unseen files (default: a third of PATH's queries)")  # fmt: skip
         parser.add_argument("--grid", default=",".join(f"{w:g}" for w in GRID_WEIGHTS),
                             help="with --tune: weights tried per signal (default %(default)s)")  # fmt: skip
         parser.add_argument("--rrf-k", default=",".join(str(k) for k in GRID_RRF_K),
                             help="with --tune: RRF constants tried (default %(default)s)")  # fmt: skip
-        parser.add_argument("--store", action="store_true", help="with --tune: store the proposed fusion in a new "
-                            "generation (a copy of the evaluated one's vectors), ready to activate")  # fmt: skip
+        parser.add_argument("--store", action="store_true", help="with --tune: store the proposed fusion and "
+                            "thresholds in a new generation (a copy of the evaluated one's vectors), "
+                            "ready to activate")  # fmt: skip
 
     def handle(self, *args, paths, generation, catalog, as_json, plot, fail_below, tune, holdout, grid, rrf_k, store,
                **options):  # fmt: skip
@@ -134,12 +136,12 @@ class Command(BaseCommand):
                 raise CommandError(str(exc), returncode=USAGE_ERROR) from None
         payload = {"generation": generation.pk, **result.as_dict()}
         if store:
-            if result.best == result.baseline:
+            if not result.changed:
                 payload["stored_generation"] = None
-                message = "not stored: the current fusion is already the best of the grid"
+                message = "not stored: the current fusion and thresholds are already the best tried"
             else:
                 try:
-                    copy = generation_copy(source=generation, search_fusion=result.best.as_dict())
+                    copy = generation_copy(source=generation, search_fusion=result.search_fusion())
                 except GenerationError as exc:
                     raise CommandError(str(exc)) from None
                 payload["stored_generation"] = copy.pk

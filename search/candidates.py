@@ -1,0 +1,229 @@
+"""Candidate retrieval: what every signal finds for a query under its filters, in two SQL statements.
+
+- The **keyword statement** (``search.keywords``) reads the keyword members best first by BM25 (as many as the
+  ranking and the page need), how many there are in all, and the facet counts of all of them.
+- The **vector statement** reads each vector signal's nearest products through the generation's HNSW indexes,
+  with their search documents and what the keyword signal says of each (BM25 of the words it contains, and
+  whether that makes it a keyword member).
+
+A text search runs both side by side: outside a transaction the keyword statement runs on the search thread's own
+connection while this thread encodes the query and runs the vector statement (``SEARCH_PARALLEL_STATEMENTS``);
+inside one (whose writes another connection cannot see), the search thread encodes while the keyword statement
+runs here. A photo search runs the vector statement alone. Which candidates join the match set is decided in
+``search.match_set``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from embeddings.indexes import vector_expression
+from embeddings.models import EmbeddingGeneration
+from embeddings.queries import query_text_vectors
+from embeddings.services.embedding import generation_models
+
+from .facets import RATING_BUCKETS, facet_counts_sql
+from .filters import filters_sql
+from .keywords import KeywordQuery
+from .types import Candidates, Document, SearchQuery, VectorHit
+
+logger = logging.getLogger(__name__)
+
+# Several photos per product: a photo search reads this many times more photos than it wants products.
+PHOTOS_PER_PRODUCT_FETCH = 3
+
+
+def text_candidates(
+    generation: EmbeddingGeneration | None, query: SearchQuery, keyword: KeywordQuery | None, text: str, depth: int
+) -> Candidates:
+    """The keyword members (the best ``depth`` of them with their documents) and, with a generation, every
+    vector signal's candidates of ``text`` (the typo-corrected query)."""
+    where, where_params = filters_sql(query.filters)
+    found = Candidates(kind="text", names_category=keyword is not None and keyword.names_category)
+    keyword_sql = keyword_params = None
+    if keyword is not None:
+        keyword_sql, keyword_params = _keyword_statement(keyword, where, where_params, depth)
+    if generation is None:
+        if keyword_sql:
+            _read_keyword(found, keyword_sql, keyword_params)
+        return found
+    generation_models(generation)  # loaded here: the encoding thread must not query the database
+    pending = None
+    if keyword_sql and settings.SEARCH_PARALLEL_STATEMENTS and not connection.in_atomic_block:
+        pending = _search_thread().submit(_apart, keyword_sql, keyword_params)
+        text_vector, joint = query_text_vectors(generation, text)
+    else:
+        encoded = _search_thread().submit(query_text_vectors, generation, text)
+        if keyword_sql:
+            _read_keyword(found, keyword_sql, keyword_params)
+        text_vector, joint = encoded.result()
+    signals = [("text_vector", "text_vector", text_vector)]
+    if not generation.text_only:
+        signals += [("cross_modal", "aligned_image", joint), ("fused", "fused", joint)]
+    _read_vectors(found, generation, signals, where, where_params, keyword)
+    if pending is not None:
+        try:
+            apart = pending.result()
+        except DatabaseError as exc:  # the search thread's connection failed: once more, on this one
+            logger.warning("keyword statement on the search thread failed (%s); running it here", exc)
+            apart = Candidates(kind="text")
+            _read_keyword(apart, keyword_sql, keyword_params)
+        found.keyword, found.keyword_total, found.keyword_facets = (
+            apart.keyword,
+            apart.keyword_total,
+            apart.keyword_facets,
+        )
+        for product_id, document in apart.docs.items():
+            found.docs.setdefault(product_id, document)
+    return found
+
+
+def photo_candidates(generation: EmbeddingGeneration, query: SearchQuery) -> Candidates:
+    """Every vector signal's candidates of a photo: its nearest product photos (image space) and, with a trained
+    head, the nearest products to its joint-space vector."""
+    where, where_params = filters_sql(query.filters)
+    found = Candidates(kind="photo")
+    signals = [("image", "photo", query.photo.image_vector)]
+    if query.photo.joint_vector is not None and not generation.text_only:
+        joint = query.photo.joint_vector
+        signals += [("cross_modal", "aligned_image", joint), ("fused", "fused", joint)]
+    _read_vectors(found, generation, signals, where, where_params, None)
+    return found
+
+
+def _keyword_statement(keyword: KeywordQuery, where: str, where_params: list, depth: int) -> tuple[str, list]:
+    sql = (
+        "WITH m AS MATERIALIZED ("
+        f"SELECT d.product_id, {keyword.score} AS score, d.facets, d.price, d.rating "
+        f"FROM search_searchdocument d{_product_join('d', where)}, {keyword.source} "
+        f"WHERE {keyword.match} AND {where}), "
+        "top AS MATERIALIZED (SELECT product_id, score FROM m ORDER BY score DESC, product_id LIMIT %s), "
+        f"counts(f, n) AS ({facet_counts_sql('m')}) "
+        "SELECT 'hit', top.product_id, top.score::float8, d.facets, d.price::float8, d.rating::float8, d.card::text "
+        "FROM top JOIN search_searchdocument d ON d.product_id = top.product_id "
+        "UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL, NULL, NULL FROM m "
+        "UNION ALL SELECT 'facet', NULL, counts.n::float8, NULL, NULL, NULL, counts.f FROM counts"
+    )
+    return sql, [*keyword.params, *where_params, depth, RATING_BUCKETS]
+
+
+def _read_keyword(found: Candidates, sql: str, params: list) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for kind, product_id, value, facets, price, rating, text in rows:
+        if kind == "hit":
+            found.keyword.append((product_id, float(value)))
+            found.docs[product_id] = Document(facets, price, rating, text)
+        elif kind == "total":
+            found.keyword_total = int(value)
+        elif text is not None:
+            found.keyword_facets.append((text, int(value)))
+    found.keyword.sort(key=lambda hit: (-hit[1], hit[0]))
+
+
+def _apart(sql: str, params: list) -> Candidates:
+    """``_read_keyword`` on the search thread's own database connection (Django's connections are per thread)."""
+    found = Candidates(kind="text")
+    try:
+        _read_keyword(found, sql, params)
+    except DatabaseError:
+        connection.close()  # a broken connection is not kept: the next statement here opens a new one
+        raise
+    return found
+
+
+def _literal(vector: np.ndarray) -> str:
+    return "[" + ",".join(map("{:.6g}".format, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def _product_join(alias: str, where: str) -> str:
+    """Join the product table only when a filter needs it (one join less on every unfiltered search)."""
+    return "" if where == "true" else f" JOIN catalog_product p ON p.id = {alias}.product_id"
+
+
+def _vector_subquery(generation: EmbeddingGeneration, signal: str, column: str, where: str) -> str:
+    """Nearest products by one vector column (``photo``: by their best photo). No ``IS NOT NULL`` condition (it
+    costs a cast per row read): the HNSW index holds no NULL vector, and an exact scan sorts them last, with a
+    NULL score that is dropped."""
+    expression, dim = vector_expression(generation, column)
+    if column == "photo":
+        return (
+            f"(SELECT '{signal}' AS signal, product_id, max(score) AS score FROM ("
+            f"SELECT ie.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
+            f"FROM embeddings_imageembedding ie{_product_join('ie', where)} "
+            f"WHERE ie.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s"
+            ") photos GROUP BY product_id)"
+        )
+    return (
+        f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
+        f"FROM embeddings_productembedding e{_product_join('e', where)} "
+        f"WHERE e.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
+    )
+
+
+def _read_vectors(
+    found: Candidates,
+    generation: EmbeddingGeneration,
+    signals: list[tuple[str, str, np.ndarray]],
+    where: str,
+    where_params: list,
+    keyword: KeywordQuery | None,
+) -> None:
+    """One statement: every signal's nearest products, their documents and their keyword score and membership."""
+    n = settings.SEARCH_VECTOR_CANDIDATES
+    parts, params = [], []
+    for signal, column, vector in signals:
+        parts.append(_vector_subquery(generation, signal, column, where))
+        literal = _literal(vector)
+        limit = n * PHOTOS_PER_PRODUCT_FETCH if column == "photo" else n
+        params += [literal, generation.pk, *where_params, literal, limit]
+    keyword_columns, keyword_source = "0::float8 AS kscore, false AS kmember", ""
+    if keyword is not None:
+        keyword_columns = f"({keyword.score})::float8 AS kscore, {keyword.match} AS kmember"
+        keyword_source = f", {keyword.source}"
+        params += keyword.params
+    sql = (
+        f"WITH found AS ({' UNION ALL '.join(parts)}), "
+        "wanted AS (SELECT DISTINCT product_id FROM found), "
+        "read AS MATERIALIZED (SELECT d.product_id, d.facets, d.price::float8, d.rating::float8, d.card::text, "
+        f"{keyword_columns} FROM search_searchdocument d JOIN wanted ON wanted.product_id = d.product_id"
+        f"{keyword_source}) "
+        "SELECT found.signal, found.product_id, found.score, read.facets, read.price, read.rating, read.card, "
+        "read.kscore, read.kmember FROM found JOIN read ON read.product_id = found.product_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for signal, product_id, score, facets, price, rating, card, keyword_score, member in rows:
+        if score is None:
+            continue
+        found.docs.setdefault(product_id, Document(facets, price, rating, card))
+        found.vectors.setdefault(signal, []).append(
+            VectorHit(product_id, float(score), float(keyword_score or 0.0), bool(member))
+        )
+    for hits in found.vectors.values():
+        hits.sort(key=lambda hit: (-hit.score, hit.product_id))  # relaxed-order index scans return nearly sorted rows
+
+
+def _search_thread() -> ThreadPoolExecutor:
+    """This process's second search thread (made after a fork: threads do not survive one)."""
+    global _thread
+    if _thread is None or _thread[0] != os.getpid():
+        _thread = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="search"))
+    return _thread[1]
+
+
+_thread: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def search_thread_connection_close() -> None:
+    """Close the search thread's database connection (before dropping a database: it would hold it open)."""
+    if _thread is not None and _thread[0] == os.getpid():
+        _thread[1].submit(lambda: connection.close()).result()  # the lambda reads the thread's own connection

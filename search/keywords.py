@@ -1,0 +1,261 @@
+"""The keyword signal: which products match a query's words, and how well (BM25 inside PostgreSQL).
+
+PostgreSQL's ``ts_rank`` knows how often and in which field a word occurs, but not how rare the word is in the
+catalog, and ``@@`` either matches every word or nothing. Search needs both, so:
+
+- **Term statistics** (``term_statistics``): each lexeme's document frequency over the search documents
+  (``ts_stat``), the number of documents and their mean length, read once per process and again whenever the
+  spelling vocabulary is rebuilt (the same catalog-change version drives both).
+- **Score**: BM25 with ``ts_rank`` as the field-weighted term frequency (name 1.0, categories and brand 0.4,
+  attributes 0.2, description and reviews 0.1): for each query word w found in a product,
+  ``idf(w) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / mean length))``, summed over the words.
+- **Membership**: a product matches by keywords when it contains the query's head word, the kind of product the
+  query names ("pants" in "brown pants", "jacket" in "jacket for men": ``head_position``;
+  ``SEARCH_KEYWORD_HEAD_MATCH``), or when the words it contains carry at least ``SEARCH_KEYWORD_MIN_COVERAGE`` of
+  the query's inverse document frequency (1.0: every word, like ``AND``). So "brown pants" matches every pair of
+  pants, the brown ones ranked first by BM25, and "garden hose" in a clothing shop matches nothing, however many
+  products say "garden". The condition is written as one ``tsquery`` (an OR of the smallest word
+  sets that cover enough), so the GIN index finds the members. Products that contain fewer of the words still
+  get their score where another signal brings them (``search.candidates`` reads it for vector candidates).
+
+Each query word is a group of alternatives (the word and its typo corrections, ``search.spelling``); a group
+matches through any of them. Words without lexemes (stop words) are left out.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from .documents import TS_CONFIG
+from .spelling import current_vocabulary
+
+# BM25 parameters (Lucene's defaults).
+BM25_K1 = 1.2
+BM25_B = 0.75
+# ts_rank weights of the document's fields, {D, C, B, A}: description and reviews, attributes, categories and
+# brand, name (PostgreSQL's defaults).
+FIELD_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
+# Words that start a complement after the head of a product query ("jacket for men").
+QUERY_PREPOSITIONS = frozenset({"for", "with", "without", "in", "on", "under", "from", "by", "to", "of"})
+# A word's tsquery restricted to the name, categories and brand (weights A and B): every lexeme of
+# plainto_tsquery gets the label ":AB".
+IN_TITLE = rf"regexp_replace(plainto_tsquery('{TS_CONFIG}', %s)::text, '''(\s|$)', ''':AB\1', 'g')::tsquery"
+# At most this many words take part in a query's keyword match (the rarest ones); more are ignored for
+# membership. 2^10 word sets are enumerated at most.
+MAX_GROUPS = 10
+
+
+@dataclass(frozen=True)
+class TermStatistics:
+    documents: int
+    mean_length: float
+    frequencies: dict[str, int]  # lexeme -> documents containing it
+    categories: tuple[tuple[str, int, frozenset[str]], ...] = ()  # each category's path, depth, name's lexemes
+
+    def idf(self, lexeme: str) -> float:
+        df = self.frequencies.get(lexeme, 0)
+        return math.log(1 + (self.documents - df + 0.5) / (df + 0.5))
+
+
+class _Cached:
+    lock = threading.Lock()
+    statistics: TermStatistics | None = None
+    vocabulary: object = None
+
+
+def term_statistics() -> TermStatistics:
+    """This process's term statistics, rebuilt with the spelling vocabulary (after catalog changes)."""
+    vocabulary = current_vocabulary()
+    if _Cached.statistics is not None and _Cached.vocabulary is vocabulary:
+        return _Cached.statistics
+    with _Cached.lock:
+        if _Cached.statistics is None or _Cached.vocabulary is not vocabulary:
+            _Cached.statistics = _read_statistics()
+            _Cached.vocabulary = vocabulary
+        return _Cached.statistics
+
+
+def _read_statistics() -> TermStatistics:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*), coalesce(avg(length(document)), 0) FROM search_searchdocument")
+        documents, mean_length = cursor.fetchone()
+        cursor.execute("SELECT word, ndoc FROM ts_stat('SELECT document FROM search_searchdocument')")
+        frequencies = dict(cursor.fetchall())
+        cursor.execute(f"SELECT path, depth, tsvector_to_array(to_tsvector('{TS_CONFIG}', name)) FROM catalog_category")
+        categories = tuple((path, depth, frozenset(found)) for path, depth, found in cursor.fetchall() if found)
+    return TermStatistics(
+        documents=int(documents), mean_length=float(mean_length or 1.0), frequencies=frequencies, categories=categories
+    )
+
+
+def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexemes: set[str]) -> list[frozenset[str]]:
+    """The kind of product a query names through the shop's own categories, as category names' lexemes: the
+    categories whose name has the query's head word ("Pants" for "brown pants", "Hoodies & Sweatshirts" for
+    "cotton hoodie"), narrowed to their most specific subcategories whose whole name is in the query too ("Tanks"
+    under "Tops" for "tank top"). None when no category name has the head word: the query does not name a kind
+    the shop files products under ("Performance Fabrics" for "performance fabric hoodie" is not its kind)."""
+    heads = [path for path, _depth, words in statistics.categories if words & head_lexemes]
+    if not heads:
+        return []
+    narrower = [
+        (depth, words)
+        for path, depth, words in statistics.categories
+        if words <= query_lexemes and any(path.startswith(head + "/") for head in heads)
+    ]
+    if not narrower:
+        return sorted({words for path, _depth, words in statistics.categories if path in heads}, key=sorted)
+    deepest = max(depth for depth, _words in narrower)
+    return sorted({words for depth, words in narrower if depth == deepest}, key=sorted)
+
+
+def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
+    """Each word's lexemes under the text search configuration (stemmed; none for a stop word), remembered per
+    process: a new word costs one query, once."""
+    missing = [word for word in dict.fromkeys(words) if _lexemes_cached(word) is None]
+    if missing:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT w, tsvector_to_array(to_tsvector('{TS_CONFIG}', w)) FROM unnest(%s::text[]) w", [missing]
+            )
+            for word, found in cursor.fetchall():
+                _remember(word, tuple(found))
+    return {word: _lexemes_cached(word) or () for word in words}
+
+
+_known: dict[str, tuple[str, ...]] = {}
+KNOWN_WORDS_KEEP = 100_000
+
+
+def _lexemes_cached(word: str) -> tuple[str, ...] | None:
+    return _known.get(word)
+
+
+def _remember(word: str, found: tuple[str, ...]) -> None:
+    if len(_known) >= KNOWN_WORDS_KEEP:
+        _known.clear()
+    _known[word] = found
+
+
+@dataclass(frozen=True)
+class KeywordQuery:
+    """A text query's keyword signal as SQL: ``source`` (a sub-select of one row: each word group's tsquery and
+    the match condition, as columns of ``kq``), ``match`` (a condition on ``d.document``) and ``score`` (BM25 of
+    ``d``), with their parameters in the order the fragments appear in ``source``."""
+
+    source: str
+    params: list
+    match: str
+    score: str
+    coverage: str  # share of the query's idf that ``d`` contains (0..1)
+    words: int
+    names_category: bool = False  # the query names one of the shop's categories: its kind is known
+
+
+def head_position(tokens: list[str]) -> int:
+    """The position of a query's head word, the product it names: the last word, or the last one before a
+    preposition that starts a complement ("jacket for men", "tent with porch"). Modifiers before it (colours,
+    materials, brands) narrow the kind; the head is the kind."""
+    for position, token in enumerate(tokens):
+        if token in QUERY_PREPOSITIONS and position > 0:
+            return position - 1
+    return len(tokens) - 1
+
+
+def keyword_query(
+    alternatives: list[list[str]], *, min_coverage: float | None = None, head_match: bool | None = None
+) -> KeywordQuery | None:
+    """The keyword signal of a query (its word groups in query order, each the word and its corrections); None
+    when no word has a lexeme (only stop words)."""
+    min_coverage = settings.SEARCH_KEYWORD_MIN_COVERAGE if min_coverage is None else min_coverage
+    head_match = settings.SEARCH_KEYWORD_HEAD_MATCH if head_match is None else head_match
+    statistics = term_statistics()
+    found = lexemes([word for group in alternatives for word in group])
+    head = head_position([group[0] for group in alternatives]) if alternatives else -1
+    head_group = None
+    groups: list[tuple[list[str], float]] = []
+    for position, group in enumerate(alternatives):
+        words = [word for word in group if found[word]]
+        if not words:
+            continue
+        if position <= head or head_group is None:
+            head_group = len(groups)  # the head, or the last word with a lexeme before it
+        in_catalog = [
+            max(statistics.idf(lexeme) for lexeme in found[word])
+            for word in words
+            if all(statistics.frequencies.get(lexeme) for lexeme in found[word])
+        ]
+        # The group's weight: its rarest alternative found in the catalog (a word found nowhere is as rare as can be).
+        idf = max(in_catalog) if in_catalog else statistics.idf("")
+        groups.append((words, idf))
+    if not groups:
+        return None
+    head_words = groups[head_group][0] if head_group is not None else None
+    groups = sorted(groups, key=lambda g: -g[1])[:MAX_GROUPS] if len(groups) > MAX_GROUPS else groups
+    total_idf = sum(idf for _words, idf in groups) or 1.0
+    columns, params = [], []
+    for n, (words, _idf) in enumerate(groups):
+        columns.append("(" + " || ".join(f"plainto_tsquery('{TS_CONFIG}', %s)" for _ in words) + f") AS g{n}")
+        params += words
+    # The smallest sets of groups whose idf reaches the coverage, as an OR of ANDs.
+    needed = min_coverage * total_idf - 1e-9
+    sets: list[set[int]] = []
+    for size in range(1, len(groups) + 1):
+        for combination in itertools.combinations(range(len(groups)), size):
+            if sum(groups[i][1] for i in combination) >= needed and not any(s <= set(combination) for s in sets):
+                sets.append(set(combination))
+    condition = " || ".join("(" + " && ".join(f"kq.g{i}" for i in sorted(s)) + ")" for s in sets)
+    kinds = []
+    if head_words is not None:
+        kinds = query_kinds(
+            statistics,
+            {lexeme for group in alternatives for word in group for lexeme in found[word]},
+            {lexeme for word in head_words for lexeme in found[word]},
+        )
+    if head_match and kinds:
+        # The kind the query names is a category of the shop: its products (categories are weight B).
+        kind = " | ".join("(" + " & ".join(f"{_quoted(lexeme)}:B" for lexeme in sorted(words)) + ")" for words in kinds)
+        columns.append("to_tsquery('simple', %s) AS kind")
+        params.append(kind)
+        condition = f"kq.kind || {condition}"
+    elif head_match and head_words is not None and len(groups) > 1:
+        # Else the head in the name, categories or brand (weights A and B): the kind of product, not a word of its
+        # description ("fits in your gym bag" does not make a bag).
+        columns.append("(" + " || ".join(IN_TITLE for _ in head_words) + ") AS kind")
+        params += head_words
+        condition = f"kq.kind || {condition}"
+    source = f"(SELECT {', '.join(columns)}) kq"
+    normaliser = f"(1 - {BM25_B} + {BM25_B} * length(d.document) / {max(statistics.mean_length, 1.0):.4f})"
+    terms = [
+        f"CASE WHEN d.document @@ kq.g{n} THEN {idf:.6f} * (ts_rank('{FIELD_WEIGHTS}', d.document, kq.g{n}) * "
+        f"{BM25_K1 + 1}) / (ts_rank('{FIELD_WEIGHTS}', d.document, kq.g{n}) + {BM25_K1} * {normaliser}) ELSE 0 END"
+        for n, (_words, idf) in enumerate(groups)
+    ]
+    coverage = " + ".join(
+        f"CASE WHEN d.document @@ kq.g{n} THEN {idf / total_idf:.6f} ELSE 0 END" for n, (_w, idf) in enumerate(groups)
+    )
+    return KeywordQuery(
+        source=source,
+        params=params,
+        match=f"d.document @@ ({condition})",
+        score="(" + " + ".join(terms) + ")",
+        coverage="(" + coverage + ")",
+        words=len(groups),
+        names_category=bool(head_match and kinds),
+    )
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def keyword_statistics_clear() -> None:
+    """Forget this process's term statistics and word lexemes (tests, after switching databases)."""
+    _Cached.statistics = None
+    _Cached.vocabulary = None
+    _known.clear()

@@ -1,0 +1,123 @@
+"""Where a product enters a search's match set, and nothing else does.
+
+A product is in the match set of a search only on evidence that it matches:
+
+- **text search**: it matches the query's words (``search.keywords``: every word, or the share of the query's
+  inverse document frequency in ``SEARCH_KEYWORD_MIN_COVERAGE``), or a vector signal finds it at or above that
+  signal's relevance threshold;
+- **photo search**: a vector signal (the photo against product photos, or the photo's joint-space vector against
+  products) finds it at or above the threshold.
+
+Thresholds and the absolute scales fusion uses come from the generation's calibration (``generation.relevance``,
+``embeddings.services.calibration``), then ``evaluate --tune --store`` (``search_fusion["thresholds"]``), then
+the settings (``SEARCH_RELEVANCE_THRESHOLDS``), each overriding the one before. The total, the facets and
+"no results" are those of the match set; a nonsense query has none. Ranking inside it is ``search.ranking``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from embeddings.models import EmbeddingGeneration
+
+from .facets import document_counts, facets_from_counts
+from .ranking import FusionConfig, Ranked, Scale, fuse
+from .types import Candidates
+
+# Used for a generation built before calibration existed (run ``manage.py generations calibrate``).
+UNCALIBRATED = Scale(floor=0.2, threshold=0.5, typical=0.8)
+
+
+@dataclass
+class MatchSet:
+    ranking: list[Ranked]  # every member read, best first
+    total: int
+    facets: dict[str, list[dict]]
+
+
+def signal_scales(
+    generation: EmbeddingGeneration | None, kind: str, thresholds: Mapping[str, float] | None = None
+) -> dict[str, Scale]:
+    """Signal -> absolute scale and threshold for queries of ``kind`` ("text", "photo", "similar");
+    ``thresholds`` ("<kind>:<signal>" -> threshold, ``evaluate --tune`` trying some) override everything."""
+    if generation is None:
+        return {}
+    calibrated = (generation.relevance or {}).get("signals", {})
+    tuned = (generation.search_fusion or {}).get("thresholds", {})
+    overrides = {**settings.SEARCH_RELEVANCE_THRESHOLDS, **(thresholds or {})}
+    scales = {}
+    prefix = f"{kind}:"
+    for key in {*calibrated, *tuned, *overrides}:
+        if not key.startswith(prefix):
+            continue
+        base = calibrated.get(key)
+        scale = Scale(base["floor"], base["threshold"], base["typical"]) if base else UNCALIBRATED
+        threshold = overrides.get(key, tuned.get(key, scale.threshold))
+        scales[key[len(prefix) :]] = Scale(scale.floor, float(threshold), max(scale.typical, float(threshold) + 0.01))
+    return scales
+
+
+def thresholds_overview(generation: EmbeddingGeneration) -> list[tuple[str, float, str]]:
+    """Every signal's threshold in effect, with where it comes from ("calibrated", "tuned", "settings"), for the
+    admin's operations page."""
+    calibrated = (generation.relevance or {}).get("signals", {})
+    tuned = (generation.search_fusion or {}).get("thresholds", {})
+    overrides = settings.SEARCH_RELEVANCE_THRESHOLDS
+    rows = []
+    for key in sorted({*calibrated, *tuned, *overrides}):
+        if key in overrides:
+            rows.append((key, float(overrides[key]), "settings"))
+        elif key in tuned:
+            rows.append((key, float(tuned[key]), "tuned"))
+        else:
+            rows.append((key, float(calibrated[key]["threshold"]), "calibrated"))
+    return rows
+
+
+def match_set(
+    candidates: Candidates,
+    generation: EmbeddingGeneration | None,
+    config: FusionConfig,
+    thresholds: Mapping[str, float] | None = None,
+) -> MatchSet:
+    """The members among ``candidates``, ranked, with the exact total and facets of the whole match set."""
+    scales = signal_scales(generation, candidates.kind, thresholds)
+    for signal in candidates.vectors:
+        scales.setdefault(signal, UNCALIBRATED)
+    keyword_ids = {product_id for product_id, _ in candidates.keyword}
+    members: set[int] = set()  # found by vectors: keyword members beyond the list read, and vector-only ones
+    vector_only: set[int] = set()
+    for signal, hits in candidates.vectors.items():
+        threshold = scales[signal].threshold
+        for hit in hits:
+            if hit.keyword_member:
+                members.add(hit.product_id)
+            elif hit.score >= threshold and not candidates.names_category:
+                members.add(hit.product_id)
+                vector_only.add(hit.product_id)
+    lists: dict[str, list[tuple[int, float]]] = {}
+    keyword_list = list(candidates.keyword)
+    partial = {}
+    for hits in candidates.vectors.values():
+        for hit in hits:
+            if hit.product_id in members and hit.product_id not in keyword_ids and hit.keyword_score > 0:
+                partial[hit.product_id] = hit.keyword_score
+    keyword_list += sorted(partial.items(), key=lambda item: (-item[1], item[0]))
+    if keyword_list:
+        lists["fulltext"] = sorted(keyword_list, key=lambda item: (-item[1], item[0]))
+    for signal, hits in candidates.vectors.items():
+        kept = [
+            (hit.product_id, hit.score) for hit in hits if hit.product_id in members or hit.product_id in keyword_ids
+        ]
+        if kept:
+            lists[signal] = kept
+    ranking = fuse(lists, config, scales)
+    counts = document_counts(candidates.docs[product_id] for product_id in vector_only if product_id in candidates.docs)
+    for key, count in candidates.keyword_facets:
+        counts[key] += count
+    return MatchSet(
+        ranking=ranking, total=candidates.keyword_total + len(vector_only), facets=facets_from_counts(counts.items())
+    )
