@@ -114,6 +114,33 @@ def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexeme
     return sorted({words for depth, words in narrower if depth == deepest}, key=sorted)
 
 
+# A query that names no category takes the category of the products that have all its words, when at least this
+# share of them is filed there ("purple t-shirt" in a shop whose category says "Tees").
+EXACT_MATCHES_KIND_SHARE = 2 / 3
+EXACT_MATCHES_READ = 200
+EXACT_MATCHES_MIN = 1
+
+
+def exact_matches_kind(groups: list[tuple[list[str], float]]) -> list[frozenset[str]]:
+    """The kind of the products that have every word of the query (the first ``EXACT_MATCHES_READ``), as their
+    primary category's name lexemes, when ``EXACT_MATCHES_KIND_SHARE`` of them share one; else none. One query."""
+    condition = " && ".join("(" + " || ".join(f"plainto_tsquery('{TS_CONFIG}', %s)" for _ in words) + ")"
+                            for words, _idf in groups)  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH exact AS (SELECT p.primary_category_id FROM search_searchdocument d JOIN catalog_product p ON "
+            f"p.id = d.product_id WHERE d.document @@ ({condition}) LIMIT %s) "
+            f"SELECT tsvector_to_array(to_tsvector('{TS_CONFIG}', c.name)), count(*), (SELECT count(*) FROM exact) "
+            "FROM exact JOIN catalog_category c ON c.id = exact.primary_category_id GROUP BY c.id "
+            "ORDER BY count(*) DESC, c.id LIMIT 1",
+            [word for words, _idf in groups for word in words] + [EXACT_MATCHES_READ],
+        )
+        row = cursor.fetchone()
+    if row is None or not row[0] or row[1] < max(EXACT_MATCHES_MIN, EXACT_MATCHES_KIND_SHARE * row[2]):
+        return []
+    return [frozenset(row[0])]
+
+
 def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
     """Each word's lexemes under the text search configuration (stemmed; none for a stop word), remembered per
     process: a new word costs one query, once."""
@@ -217,6 +244,8 @@ def keyword_query(
             {lexeme for group in alternatives for word in group for lexeme in found[word]},
             {lexeme for word in head_words for lexeme in found[word]},
         )
+    if head_match and not kinds and len(groups) > 1:
+        kinds = exact_matches_kind(groups)
     if head_match and kinds:
         # The kind the query names is a category of the shop: its products (categories are weight B).
         kind = " | ".join("(" + " & ".join(f"{_quoted(lexeme)}:B" for lexeme in sorted(words)) + ")" for words in kinds)

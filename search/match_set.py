@@ -2,9 +2,9 @@
 
 A product is in the match set of a search only on evidence that it matches:
 
-- **text search**: it matches the query's words (``search.keywords``: every word, or the share of the query's
-  inverse document frequency in ``SEARCH_KEYWORD_MIN_COVERAGE``), or a vector signal finds it at or above that
-  signal's relevance threshold;
+- **text search**: it matches the query's words (``search.keywords``: it is of the kind the query names, or it
+  has every word), or, when the query names no category of the shop, the text vector finds it at or above its
+  relevance threshold (``ADMITTING_SIGNALS``);
 - **photo search**: a vector signal (the photo against product photos, or the photo's joint-space vector against
   products) finds it at or above the threshold.
 
@@ -27,6 +27,12 @@ from .facets import document_counts, facets_from_counts
 from .ranking import FusionConfig, Ranked, Scale, fuse
 from .types import Candidates
 
+# The signals whose similarity alone admits a product to a text search's match set: the text encoder's own space,
+# where the query's words and the product's text are compared. The joint-space signals of a text query (the same
+# text vector through an alignment head trained on a few hundred photos) rank the members but admit none: they put
+# unrelated words near some photos ("wedding ring" by a pullover's photos at cosine 0.54, where matches start at
+# 0.5). A photo search is admitted by any of its signals (the photo's own space and the joint space).
+ADMITTING_SIGNALS = {"text": ("text_vector",)}
 # Used for a generation built before calibration existed (run ``manage.py generations calibrate``).
 UNCALIBRATED = Scale(floor=0.2, threshold=0.5, typical=0.8)
 
@@ -92,10 +98,11 @@ def match_set(
     vector_only: set[int] = set()
     for signal, hits in candidates.vectors.items():
         threshold = scales[signal].threshold
+        admits = signal in ADMITTING_SIGNALS.get(candidates.kind, (signal,)) and not candidates.names_category
         for hit in hits:
             if hit.keyword_member:
                 members.add(hit.product_id)
-            elif hit.score >= threshold and not candidates.names_category:
+            elif admits and hit.score >= threshold:
                 members.add(hit.product_id)
                 vector_only.add(hit.product_id)
     lists: dict[str, list[tuple[int, float]]] = {}

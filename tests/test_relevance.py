@@ -49,6 +49,9 @@ def text_only_catalog(catalog_dir):
                 description=f"A {material.lower()} {kind.lower()} for the workshop.",
                 price="19.99",
             )
+    for n, material in enumerate(["Brass", "Copper"]):  # the same kind under another word
+        catalog_dir.add_product(sku=f"TAP-{n}", name=f"{material} kitchen tap", categories=["Plumbing/Faucets"],
+                                description="Mixer for the sink.", price="29.99")  # fmt: skip
     return catalog_dir.write()
 
 
@@ -64,8 +67,12 @@ def test_before_the_first_generation_text_search_answers_from_keywords(api, cata
     body = response.json()
     assert response.status_code == 200 and response["X-Search-Mode"] == "keyword" and body["mode"] == "keyword"
     # every faucet (the kind the query names: the category "Faucets"), the brass one first
-    assert [item["sku"] for item in body["results"]][0] == "FAU-1" and body["total"] == 4
-    assert {item["sku"] for item in body["results"]} == {"FAU-0", "FAU-1", "FAU-2", "FAU-3"}
+    assert [item["sku"] for item in body["results"]][0] == "FAU-1" and body["total"] == 6
+    assert {item["sku"] for item in body["results"]} == {"FAU-0", "FAU-1", "FAU-2", "FAU-3", "TAP-0", "TAP-1"}
+    # a query that names no category takes the kind of the products that have all its words: "copper tap" is
+    # filed under Faucets, so every faucet matches, the copper tap first
+    body = api.get("/api/v1/search", {"q": "copper tap"}).json()
+    assert [item["sku"] for item in body["results"]][0] == "TAP-1" and body["total"] == 6
     assert api.get("/api/v1/search", {"q": "zzzzqqq"}).json()["total"] == 0
     photo = api.post("/api/v1/search/image", {"image": _upload(jpeg_bytes())})
     assert photo.status_code == 409 and "no embedding generation is active" in photo.json()["detail"]
@@ -81,7 +88,7 @@ def test_a_catalog_without_photos_builds_a_text_only_generation_and_searches(api
     assert generation.text_only and generation.head.text_only
     # reindex prints what it skipped and why
     assert "skipped: no joint (photo) space: the catalog has 0 usable photos" in outcome
-    assert "skipped: 12 products have no usable photo" in outcome
+    assert "skipped: 14 products have no usable photo" in outcome
     assert "photo search answers 409" in outcome
     assert {"text:text_vector", "similar:text_vector"} <= set(generation.relevance["signals"])
 
