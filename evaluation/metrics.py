@@ -74,13 +74,19 @@ class Figures:
         return text
 
 
-def summarize(rankings: Sequence[Sequence[str]], relevants: Sequence[Mapping[str, float]]) -> Figures:
-    """Mean NDCG@10, R@1, R@10, MRR, P@5 and whole-set precision, recall and F1 of ranked sku lists (each the
-    whole result set, best first) against their graded relevance; queries with an empty relevant set count
-    only towards the zero-result rate."""
-    everything = list(zip(rankings, relevants, strict=True))
-    pairs = [(ranked, relevant) for ranked, relevant in everything if relevant]
-    absent = [ranked for ranked, relevant in everything if not relevant]
+def summarize(
+    rankings: Sequence[Sequence[str]],
+    relevants: Sequence[Mapping[str, float]],
+    sets: Sequence[Sequence[str]] | None = None,
+) -> Figures:
+    """Mean NDCG@10, R@1, R@10, MRR, P@5 of ranked sku lists and whole-set precision, recall and F1 of the result
+    sets (``sets``; by default the rankings are the whole result sets) against their graded relevance; queries
+    with an empty relevant set count only towards the zero-result rate (of their result sets)."""
+    sets = rankings if sets is None else sets
+    everything = list(zip(rankings, relevants, sets, strict=True))
+    pairs = [(ranked, relevant) for ranked, relevant, _found in everything if relevant]
+    found_sets = [(found, relevant) for _ranked, relevant, found in everything if relevant]
+    absent = [found for _ranked, relevant, found in everything if not relevant]
     figures = Figures(absent_queries=len(absent), queries=len(pairs))
     if absent:
         figures.zero_result_rate = sum(1 for ranked in absent if not ranked) / len(absent)
@@ -90,13 +96,13 @@ def summarize(rankings: Sequence[Sequence[str]], relevants: Sequence[Mapping[str
     def mean(metric) -> float:
         return sum(metric(ranked, relevant) for ranked, relevant in pairs) / len(pairs)
 
-    sets = [match_set_scores(ranked, relevant) for ranked, relevant in pairs]
+    scores = [match_set_scores(found, relevant) for found, relevant in found_sets]
     figures.ndcg10 = mean(ndcg_at)
     figures.recall1 = mean(lambda r, rel: recall_at(r, rel, 1))
     figures.recall10 = mean(recall_at)
     figures.mrr = mean(lambda r, rel: reciprocal_rank(r[:10], rel))
     figures.precision5 = mean(precision_at)
     figures.match_precision, figures.match_recall, figures.match_f1 = (
-        sum(scores[i] for scores in sets) / len(sets) for i in range(3)
+        sum(score[i] for score in scores) / len(scores) for i in range(3)
     )
     return figures

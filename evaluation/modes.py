@@ -6,7 +6,8 @@ mode orders them:
 
 - ``hybrid``: the production match set and its ranking (``search.match_set``), every member;
 - ``fulltext``: the keyword members, by BM25;
-- a vector signal alone: its candidates at or above its relevance threshold, by similarity.
+- a vector signal alone: its nearest products by similarity (the ranking), and those at or above its relevance
+  threshold (its result set).
 
 Each mode's list is its whole result set, so the metrics see every page (precision, recall and F1 of the set) as
 well as its top 10. Similar-item queries go through ``similar_products`` with one signal's weight and no
@@ -104,17 +105,19 @@ def hybrid_ids(
     return [r.product_id for r in match_set(prepared.candidates, generation, config, thresholds).ranking]
 
 
-def signal_ids(prepared: PreparedQuery, generation: EmbeddingGeneration, signal: str) -> list[int]:
-    """One signal's result set alone: the keyword members by BM25, or a vector signal's candidates at or above
-    its threshold by similarity."""
+def signal_ids(prepared: PreparedQuery, generation: EmbeddingGeneration, signal: str) -> tuple[list[int], list[int]]:
+    """One signal alone: its ranking and its result set. The keyword members by BM25 (both); a vector signal's
+    nearest products by similarity, and those of them at or above its threshold."""
     found = prepared.candidates
     if found is None:
-        return []
+        return [], []
     if signal == "fulltext":
-        return [product_id for product_id, _ in found.keyword]
+        members = [product_id for product_id, _ in found.keyword]
+        return members, members
     scale = signal_scales(generation, found.kind).get(signal)
     hits = found.vectors.get(signal, [])
-    return [hit.product_id for hit in hits if scale is None or hit.score >= scale.threshold]
+    ranking = [hit.product_id for hit in hits]
+    return ranking, [hit.product_id for hit in hits if scale is None or hit.score >= scale.threshold]
 
 
 def similar_ids(generation: EmbeddingGeneration, sku: str, mode: str) -> list[int]:
@@ -134,23 +137,25 @@ def similar_ids(generation: EmbeddingGeneration, sku: str, mode: str) -> list[in
 
 def mode_rankings(
     generation: EmbeddingGeneration, prepared: PreparedQuery, skus: dict[int, str]
-) -> dict[str, list[str]]:
-    """Mode -> ranked skus (best first: the whole result set of text and photo queries, at most ``DEPTH`` similar
-    items) for every mode of the query's kind."""
+) -> dict[str, tuple[list[str], list[str]]]:
+    """Mode -> (ranked skus, result set) for every mode of the query's kind: the hybrid's match set (both), one
+    signal's ranking and its set above its threshold, at most ``DEPTH`` similar items (both)."""
     query = prepared.query
-    rankings: dict[str, list[str]] = {}
+    rankings: dict[str, tuple[list[str], list[str]]] = {}
     for mode in KIND_MODES[query.kind]:
+        ids: list[int] = []
+        members: list[int] | None = None
         if prepared.problem:
-            ids: list[int] = []
+            pass
         elif query.kind == "similar":
             try:
                 ids = similar_ids(generation, query.sku, mode)
             except (LookupError, NotEmbedded) as exc:
                 prepared.problem = f"line {query.line}: {exc}"
-                ids = []
         elif mode == "hybrid":
             ids = hybrid_ids(prepared, generation, mode_fusion(mode, generation))
         else:
-            ids = signal_ids(prepared, generation, mode)
-        rankings[mode] = [skus[pid] for pid in ids if pid in skus]
+            ids, members = signal_ids(prepared, generation, mode)
+        ranked = [skus[pid] for pid in ids if pid in skus]
+        rankings[mode] = (ranked, ranked if members is None else [skus[pid] for pid in members if pid in skus])
     return rankings

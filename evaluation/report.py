@@ -96,16 +96,18 @@ def evaluation_run(
             by_kind.setdefault(query.kind, []).append(query)
         for kind, group in by_kind.items():
             rankings: dict[str, list[list[str]]] = {mode: [] for mode in KIND_MODES[kind]}
+            sets: dict[str, list[list[str]]] = {mode: [] for mode in KIND_MODES[kind]}
             problems = []
             for query in group:
                 prepared: PreparedQuery = prepare(generation, query)
-                for mode, ranking in mode_rankings(generation, prepared, skus).items():
+                for mode, (ranking, found) in mode_rankings(generation, prepared, skus).items():
                     rankings[mode].append(ranking)
+                    sets[mode].append(found)
                 if prepared.problem:
                     problems.append(prepared.problem)
                 advance(1)
             relevants = [query.relevant for query in group]
-            modes = {mode: summarize(ranked, relevants) for mode, ranked in rankings.items()}
+            modes = {mode: summarize(ranked, relevants, sets[mode]) for mode, ranked in rankings.items()}
             groups.append(GroupReport(file=name, kind=kind, queries=len(group), modes=modes, problems=problems))
     return Report(generation=generation.pk, products=len(skus), groups=groups)
 

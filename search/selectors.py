@@ -38,11 +38,8 @@ class NoActiveGeneration(RuntimeError):
     pass
 
 
-def search_products(
-    query: SearchQuery, generation: EmbeddingGeneration | None, *, depth: int | None = None
-) -> SearchResult:
-    """Text search, photo search (optionally refined by text) or, with neither, browsing under the filters.
-    ``depth``: read at least this many keyword members for the ranking (evaluation reads the whole match set)."""
+def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) -> SearchResult:
+    """Text search, photo search (optionally refined by text) or, with neither, browsing under the filters."""
     text = query.text.strip()
     offset = (query.page - 1) * query.page_size
     if not text and query.photo is None:
@@ -57,7 +54,7 @@ def search_products(
     else:
         corrected = current_vocabulary().correct_query(text)
         corrected_query = corrected.corrected if corrected.changed else ""
-        wanted = max(depth or 0, offset + query.page_size + settings.SEARCH_FULLTEXT_CANDIDATES)
+        wanted = offset + query.page_size + settings.SEARCH_FULLTEXT_CANDIDATES
         keyword = keyword_query(corrected.alternatives)
         found = text_candidates(generation, query, keyword, corrected.corrected, wanted)
         mode = "hybrid" if generation is not None else "keyword"
