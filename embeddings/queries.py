@@ -1,8 +1,8 @@
 """Query encoding: the one door through which search, similar items, evaluation and the admin turn a shopper's
 text or photo into vectors of a generation (the encoders and the head stay behind ``embeddings.neural``).
 
-``models_warm_up`` loads the active generation's encoders and head and encodes one text and one photo, so that
-a web or worker process is ready before its first request (``shop_search.readiness``).
+``shop_search.readiness`` warms a web or worker process through this door (one text, one photo) before its
+first request.
 """
 
 from __future__ import annotations

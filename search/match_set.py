@@ -5,8 +5,9 @@ A product is in the match set of a search only on evidence that it matches:
 - **text search**: it matches the query's words (``search.keywords``: it is of the kind the query names, or it
   has every word), or, when the query names no category of the shop, the text vector finds it at or above its
   relevance threshold (``ADMITTING_SIGNALS``);
-- **photo search**: a vector signal (the photo against product photos, or the photo's joint-space vector against
-  products) finds it at or above the threshold.
+- **photo search**: when the photo looks like the catalog's photos at all (its nearest catalog photo, under the
+  filters, reaches the calibrated ``photo:domain`` gate), a vector signal (the photo against product photos, or
+  the photo's joint-space vector against products) finds it at or above the threshold.
 
 Thresholds and the absolute scales fusion uses come from the generation's calibration (``generation.relevance``,
 ``embeddings.services.calibration``), then ``evaluate --tune --store`` (``search_fusion["thresholds"]``), then
@@ -33,6 +34,8 @@ from .types import Candidates
 # unrelated words near some photos ("wedding ring" by a pullover's photos at cosine 0.54, where matches start at
 # 0.5). A photo search is admitted by any of its signals (the photo's own space and the joint space).
 ADMITTING_SIGNALS = {"text": ("text_vector",)}
+# A photo whose nearest catalog photo is further than this gate shows something the shop does not sell.
+PHOTO_DOMAIN = "photo:domain"
 # Used for a generation built before calibration existed (run ``manage.py generations calibrate``).
 UNCALIBRATED = Scale(floor=0.2, threshold=0.5, typical=0.8)
 
@@ -57,13 +60,25 @@ def signal_scales(
     scales = {}
     prefix = f"{kind}:"
     for key in {*calibrated, *tuned, *overrides}:
-        if not key.startswith(prefix):
+        if not key.startswith(prefix) or key == PHOTO_DOMAIN:
             continue
         base = calibrated.get(key)
         scale = Scale(base["floor"], base["threshold"], base["typical"]) if base else UNCALIBRATED
         threshold = overrides.get(key, tuned.get(key, scale.threshold))
         scales[key[len(prefix) :]] = Scale(scale.floor, float(threshold), max(scale.typical, float(threshold) + 0.01))
     return scales
+
+
+def photo_domain_gate(generation: EmbeddingGeneration | None) -> float | None:
+    """The similarity a photo query's nearest catalog photo must reach for the photo to match anything (calibrated:
+    ``photo:domain``; overridable like the thresholds)."""
+    if generation is None:
+        return None
+    override = settings.SEARCH_RELEVANCE_THRESHOLDS.get(PHOTO_DOMAIN)
+    if override is not None:
+        return float(override)
+    calibrated = (generation.relevance or {}).get("signals", {}).get(PHOTO_DOMAIN)
+    return None if calibrated is None else float(calibrated["threshold"])
 
 
 def thresholds_overview(generation: EmbeddingGeneration) -> list[tuple[str, float, str]]:
@@ -94,6 +109,10 @@ def match_set(
     for signal in candidates.vectors:
         scales.setdefault(signal, UNCALIBRATED)
     keyword_ids = {product_id for product_id, _ in candidates.keyword}
+    gate = photo_domain_gate(generation) if candidates.kind == "photo" else None
+    image_hits = candidates.vectors.get("image", [])
+    if gate is not None and (not image_hits or max(hit.score for hit in image_hits) < gate):
+        return MatchSet(ranking=[], total=0, facets=facets_from_counts([]))
     members: set[int] = set()  # found by vectors: keyword members beyond the list read, and vector-only ones
     vector_only: set[int] = set()
     for signal, hits in candidates.vectors.items():

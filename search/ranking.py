@@ -2,8 +2,9 @@
 
 Signals (each a list of (product id, raw score), best first):
 
-- ``fulltext``: PostgreSQL full-text rank of the weighted document (name > categories, brand > attributes >
-  description, reviews), typo-corrected query terms included;
+- ``fulltext``: the keyword signal, BM25 of the query's words (typo corrections included) over the weighted
+  document (name > categories, brand > attributes > description, reviews), computed in PostgreSQL
+  (``search.keywords``);
 - ``text_vector``: cosine of the query and the product document in the text encoder's space;
 - ``cross_modal``: cosine of the query (through the alignment head) and the product's photos in the joint space,
   so "red running jacket" finds products whose photos look like one;

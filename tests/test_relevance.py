@@ -218,6 +218,7 @@ def test_a_built_generation_is_calibrated_and_overrides_apply(small_shop, settin
     from search.match_set import signal_scales, thresholds_overview
 
     signals = small_shop.relevance["signals"]
+    assert 0 < signals["photo:domain"]["threshold"] <= 1.0001  # how near a catalog photo comes to another product's
     for key in ("text:text_vector", "text:fused", "photo:image", "similar:fused"):
         values = signals[key]
         assert values["floor"] < values["threshold"] < values["typical"] or key.startswith("similar:"), key

@@ -13,6 +13,8 @@ built, each signal's similarity distribution over pairs it can label without hel
 From these, per signal (``"<query kind>:<signal>"``, since a text query and a photo query see one column on very
 different scales):
 
+- ``photo:domain``: a photo query whose nearest catalog photo is less similar than almost every catalog photo's
+  nearest photo of another product (``DOMAIN_QUANTILE``) shows something the shop does not sell: it matches nothing.
 - ``threshold``: the ``UNRELATED_QUANTILE`` of the unrelated pairs, raised above the best similarity any nonsense
   string reaches in the whole catalog. A vector-only candidate enters a search's match set only at or above it.
 - ``floor`` (median unrelated) and ``typical`` (median matching): the absolute scale on which fusion scores a
@@ -53,6 +55,9 @@ NONSENSE_QUERIES = 40
 ABSENT_WORDS = 200
 ABSENT_QUANTILE = 0.95
 ABSENT_VOCABULARY = 20000
+# A photo query is of the catalog's domain when its nearest catalog photo is at least as close as this quantile of
+# the catalog's own photos to their nearest photo of another product (photo:domain).
+DOMAIN_QUANTILE = 0.01
 # The threshold sits at least this far above the best nonsense similarity.
 NONSENSE_MARGIN = 0.02
 # Fewer unrelated pairs than this and a signal keeps the defaults below (too few to estimate a quantile).
@@ -252,6 +257,14 @@ def _photo_signals(generation: EmbeddingGeneration, photos: list[tuple], product
     matching_mask = same_product.copy()
     np.fill_diagonal(matching_mask, False)
     result = {"photo:image": _summary(similarity[matching_mask], similarity[unrelated_mask], None)}
+    # How close a catalog photo comes to some other product's photo: a query photo much further from every catalog
+    # photo than that shows something else (a temple, a car in a clothing shop) and matches nothing at all.
+    others = np.where(same_product, -1.0, similarity).max(axis=1)
+    result["photo:domain"] = {
+        "threshold": round(float(np.quantile(others, DOMAIN_QUANTILE)), 4),
+        "quantile": DOMAIN_QUANTILE,
+        "photos": int(len(photos)),
+    }
     if generation.text_only or photos[0][3] is None:
         return result
     joint = l2_normalize(np.array([row[3] for row in photos]))
