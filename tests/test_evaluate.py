@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db
 IDCG = 2 + 1 / math.log2(3)
 # full text finds only C (the one "lantern"); the text vector ranks A (cosine 1.0), B (0.8), C (0), and its
 # result set is A and B, above its threshold (0.5); both joint-space signals find B (1.0), A (0.8), C (0.6); the
-# weighted hybrid (see tiny_shop) ranks B, A, C. Each mode's whole result set against the relevant {B, C}: precision, recall, F1.
+# weighted hybrid (see tiny_shop) ranks B, A, C. Each mode's whole result set against the relevant {B, C}:
+# precision, recall, F1.
 ALL = {"match_precision": 2 / 3, "match_recall": 1.0, "match_f1": 0.8, "zero_result_rate": None}
 EXPECTED = {
     "fulltext": {"ndcg10": 1 / IDCG, "recall10": 0.5, "mrr": 1.0, "match_precision": 1.0, "match_recall": 0.5,
