@@ -28,7 +28,7 @@ from embeddings.models import EmbeddingGeneration
 from embeddings.queries import query_text_vectors
 from embeddings.services.embedding import generation_models
 
-from .facets import RATING_BUCKETS, facet_counts_sql
+from .facets import facet_counts_sql
 from .filters import filters_sql
 from .keywords import KeywordQuery
 from .types import Candidates, Document, SearchQuery, VectorHit
@@ -101,7 +101,7 @@ def _keyword_statement(keyword: KeywordQuery, where: str, where_params: list, de
     sql = (
         "WITH m AS MATERIALIZED ("
         f"SELECT d.product_id, {keyword.score} AS score, d.facets, d.price, d.rating "
-        f"FROM search_searchdocument d{_product_join('d', where)}, {keyword.source} "
+        f"FROM search_searchdocument d{_product_join('d', where)}, {keyword.source}, {keyword.terms} "
         f"WHERE {keyword.match} AND {where}), "
         "top AS MATERIALIZED (SELECT product_id, score FROM m ORDER BY score DESC, product_id LIMIT %s), "
         f"counts(f, n) AS ({facet_counts_sql('m')}) "
@@ -110,7 +110,7 @@ def _keyword_statement(keyword: KeywordQuery, where: str, where_params: list, de
         "UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL, NULL, NULL FROM m "
         "UNION ALL SELECT 'facet', NULL, counts.n::float8, NULL, NULL, NULL, counts.f FROM counts"
     )
-    return sql, [*keyword.params, *where_params, depth, RATING_BUCKETS]
+    return sql, [*keyword.params, *where_params, depth]
 
 
 def _read_keyword(found: Candidates, sql: str, params: list) -> None:
@@ -187,7 +187,7 @@ def _read_vectors(
     keyword_columns, keyword_source = "0::float8 AS kscore, false AS kmember", ""
     if keyword is not None:
         keyword_columns = f"({keyword.score})::float8 AS kscore, {keyword.match} AS kmember"
-        keyword_source = f", {keyword.source}"
+        keyword_source = f", {keyword.source}, {keyword.terms}"
         params += keyword.params
     sql = (
         f"WITH found AS ({' UNION ALL '.join(parts)}), "

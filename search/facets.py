@@ -18,22 +18,19 @@ PRICE_BUCKETS = [(0, 25), (25, 50), (50, 100), (100, 200), (200, None)]
 RATING_BUCKETS = [4, 3, 2, 1]
 FACETS = ("category", "brand", "color", "size", "price", "rating")
 
-_PRICE_CASES = " ".join(
-    f"WHEN {{0}}.price >= {low}" + (f" AND {{0}}.price < {high}" if high else "") + f" THEN '{low}-{high or ''}'"
-    for low, high in PRICE_BUCKETS
-)
-
 
 def facet_counts_sql(source: str) -> str:
-    """SQL rows ("<facet>=<value>", count) over ``source`` (a CTE with columns facets, price, rating); one
-    parameter: the rating buckets (``RATING_BUCKETS``)."""
-    cases = _PRICE_CASES.format(source)
+    """SQL rows ("<facet>=<value>", count) over ``source`` (a CTE with columns facets, price, rating), in two passes:
+    the facet values (``unnest``), then every price and rating bucket as one aggregate (``count(*) FILTER``)."""
+    buckets = [
+        (f"price={low}-{high or ''}", f"{source}.price >= {low}" + (f" AND {source}.price < {high}" if high else ""))
+        for low, high in PRICE_BUCKETS
+    ] + [(f"rating={r}", f"{source}.rating >= {r}") for r in RATING_BUCKETS]
+    names = ", ".join(f"'{name}'" for name, _condition in buckets)
+    counts = ", ".join(f"count(*) FILTER (WHERE {condition})" for _name, condition in buckets)
     return (
-        f"SELECT f, count(*) FROM {source}, unnest({source}.facets) f GROUP BY f "
-        f"UNION ALL SELECT 'price=' || CASE {cases} END, count(*) FROM {source} "
-        f"WHERE {source}.price IS NOT NULL GROUP BY 1 "
-        f"UNION ALL SELECT 'rating=' || r, count(*) FROM {source}, unnest(%s::int[]) r "
-        f"WHERE {source}.rating >= r GROUP BY r"
+        f"SELECT f, count(*) FROM (SELECT unnest({source}.facets) AS f FROM {source}) values GROUP BY f "
+        f"UNION ALL SELECT unnest(ARRAY[{names}]), unnest(ARRAY[{counts}]) FROM {source}"
     )
 
 
@@ -45,7 +42,7 @@ def browse_facets(filters: Filters) -> dict[str, list[dict]]:
         f"JOIN catalog_product p ON p.id = d.product_id WHERE {where}) " + facet_counts_sql("d")
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params + [RATING_BUCKETS])
+        cursor.execute(sql, params)
         return facets_from_counts(cursor.fetchall())
 
 

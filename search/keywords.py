@@ -94,8 +94,8 @@ def _read_statistics() -> TermStatistics:
     )
 
 
-def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexemes: set[str]) -> list[frozenset[str]]:
-    """The kind of product a query names through the shop's own categories, as category names' lexemes: the
+def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexemes: set[str]) -> list[str]:
+    """The kind of product a query names through the shop's own categories, as category paths: the
     categories whose name has the query's head word ("Pants" for "brown pants", "Hoodies & Sweatshirts" for
     "cotton hoodie"), narrowed to their most specific subcategories whose whole name is in the query too ("Tanks"
     under "Tops" for "tank top"). None when no category name has the head word: the query does not name a kind
@@ -104,14 +104,14 @@ def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexeme
     if not heads:
         return []
     narrower = [
-        (depth, words)
+        (depth, path)
         for path, depth, words in statistics.categories
         if words <= query_lexemes and any(path.startswith(head + "/") for head in heads)
     ]
     if not narrower:
-        return sorted({words for path, _depth, words in statistics.categories if path in heads}, key=sorted)
-    deepest = max(depth for depth, _words in narrower)
-    return sorted({words for depth, words in narrower if depth == deepest}, key=sorted)
+        return sorted(heads)
+    deepest = max(depth for depth, _path in narrower)
+    return sorted(path for depth, path in narrower if depth == deepest)
 
 
 # A query that names no category takes the category of the products that have all its words, when at least this
@@ -121,9 +121,10 @@ EXACT_MATCHES_READ = 200
 EXACT_MATCHES_MIN = 1
 
 
-def exact_matches_kind(groups: list[tuple[list[str], float]]) -> list[frozenset[str]]:
-    """The kind of the products that have every word of the query (the first ``EXACT_MATCHES_READ``), as their
-    primary category's name lexemes, when ``EXACT_MATCHES_KIND_SHARE`` of them share one; else none. One query."""
+def exact_matches_kind(statistics: TermStatistics, groups: list[tuple[list[str], float]]) -> list[str]:
+    """The kind of the products that have every word of the query (the first ``EXACT_MATCHES_READ``): the paths of
+    the categories named like their primary category ("Tees" for men and for women), when
+    ``EXACT_MATCHES_KIND_SHARE`` of them share one; else none. One query."""
     condition = " && ".join("(" + " || ".join(f"plainto_tsquery('{TS_CONFIG}', %s)" for _ in words) + ")"
                             for words, _idf in groups)  # fmt: skip
     with connection.cursor() as cursor:
@@ -138,7 +139,8 @@ def exact_matches_kind(groups: list[tuple[list[str], float]]) -> list[frozenset[
         row = cursor.fetchone()
     if row is None or not row[0] or row[1] < max(EXACT_MATCHES_MIN, EXACT_MATCHES_KIND_SHARE * row[2]):
         return []
-    return [frozenset(row[0])]
+    name = frozenset(row[0])
+    return sorted(path for path, _depth, words in statistics.categories if words == name)
 
 
 def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
@@ -179,7 +181,7 @@ class KeywordQuery:
     params: list
     match: str
     score: str
-    coverage: str  # share of the query's idf that ``d`` contains (0..1)
+    terms: str  # a LATERAL sub-select after ``d`` and ``kq``: each group's ``ts_rank`` in ``d``, once per row (``kt``)
     words: int
     names_category: bool = False  # the query names one of the shop's categories: its kind is known
 
@@ -245,42 +247,39 @@ def keyword_query(
             {lexeme for word in head_words for lexeme in found[word]},
         )
     if head_match and not kinds and len(groups) > 1:
-        kinds = exact_matches_kind(groups)
+        kinds = exact_matches_kind(statistics, groups)
+    match = f"d.document @@ ({condition})"
     if head_match and kinds:
-        # The kind the query names is a category of the shop: its products (categories are weight B).
-        kind = " | ".join("(" + " & ".join(f"{_quoted(lexeme)}:B" for lexeme in sorted(words)) + ")" for words in kinds)
-        columns.append("to_tsquery('simple', %s) AS kind")
-        params.append(kind)
-        condition = f"kq.kind || {condition}"
+        # The kind the query names is a category of the shop: its products, by the category facet of their search
+        # documents (every ancestor is one too), exact through its GIN index.
+        columns.append("%s::text[] AS kinds")
+        params.append([f"category={path}" for path in kinds])
+        match = f"(d.facets && kq.kinds OR {match})"
     elif head_match and head_words is not None and len(groups) > 1:
         # Else the head in the name, categories or brand (weights A and B): the kind of product, not a word of its
         # description ("fits in your gym bag" does not make a bag).
         columns.append("(" + " || ".join(IN_TITLE for _ in head_words) + ") AS kind")
         params += head_words
-        condition = f"kq.kind || {condition}"
+        match = f"d.document @@ (kq.kind || {condition})"
     source = f"(SELECT {', '.join(columns)}) kq"
-    normaliser = f"(1 - {BM25_B} + {BM25_B} * length(d.document) / {max(statistics.mean_length, 1.0):.4f})"
-    terms = [
-        f"CASE WHEN d.document @@ kq.g{n} THEN {idf:.6f} * (ts_rank('{FIELD_WEIGHTS}', d.document, kq.g{n}) * "
-        f"{BM25_K1 + 1}) / (ts_rank('{FIELD_WEIGHTS}', d.document, kq.g{n}) + {BM25_K1} * {normaliser}) ELSE 0 END"
+    # Each group's term frequency (ts_rank of the weighted document: 0 where it is absent) once per row: OFFSET 0
+    # keeps the sub-select from being folded into the expressions that use it, which would repeat every ts_rank.
+    ranks = ", ".join(f"ts_rank('{FIELD_WEIGHTS}', d.document, kq.g{n}) AS t{n}" for n in range(len(groups)))
+    lateral = f"LATERAL (SELECT {ranks}, length(d.document) AS len OFFSET 0) kt"
+    normaliser = f"(1 - {BM25_B} + {BM25_B} * kt.len / {max(statistics.mean_length, 1.0):.4f})"
+    score = " + ".join(
+        f"{idf:.6f} * kt.t{n} * {BM25_K1 + 1} / (kt.t{n} + {BM25_K1} * {normaliser})"
         for n, (_words, idf) in enumerate(groups)
-    ]
-    coverage = " + ".join(
-        f"CASE WHEN d.document @@ kq.g{n} THEN {idf / total_idf:.6f} ELSE 0 END" for n, (_w, idf) in enumerate(groups)
     )
     return KeywordQuery(
         source=source,
         params=params,
-        match=f"d.document @@ ({condition})",
-        score="(" + " + ".join(terms) + ")",
-        coverage="(" + coverage + ")",
+        match=match,
+        score="(" + score + ")",
+        terms=lateral,
         words=len(groups),
         names_category=bool(head_match and kinds),
     )
-
-
-def _quoted(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def keyword_statistics_clear() -> None:

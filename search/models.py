@@ -26,7 +26,11 @@ class SearchDocument(models.Model):
     card = models.JSONField(default=dict)
 
     class Meta:
-        indexes = [GinIndex(fields=["document"], name="search_document_gin")]
+        indexes = [
+            GinIndex(fields=["document"], name="search_document_gin"),
+            # membership by the kind a query names: d.facets && ARRAY['category=<path>'] (search/keywords.py)
+            GinIndex(fields=["facets"], name="search_facets_gin"),
+        ]
 
     def __str__(self) -> str:
         return f"search document of {self.product_id}"

@@ -260,10 +260,10 @@ def test_the_kind_a_query_names_is_the_most_specific_category_under_its_head():
     )
     stats = TermStatistics(documents=10, mean_length=5.0, frequencies={}, categories=categories)
 
-    assert query_kinds(stats, {"tank", "top"}, {"top"}) == [frozenset({"tank"})]  # narrowed under the head
-    assert query_kinds(stats, {"red", "top"}, {"top"}) == [frozenset({"top"})]
+    assert query_kinds(stats, {"tank", "top"}, {"top"}) == ["Men/Tops/Tanks"]  # narrowed under the head
+    assert query_kinds(stats, {"red", "top"}, {"top"}) == ["Men/Tops"]
     # "performance fabric hoodie": the head names the hoodies; Performance Fabrics is not under them
-    assert query_kinds(stats, {"perform", "fabric", "hoodi"}, {"hoodi"}) == [frozenset({"hoodi", "sweatshirt"})]
+    assert query_kinds(stats, {"perform", "fabric", "hoodi"}, {"hoodi"}) == ["Men/Tops/Hoodies & Sweatshirts"]
     assert query_kinds(stats, {"garden", "hose"}, {"hose"}) == []
 
 

@@ -31,9 +31,13 @@ if env.str("DATABASE_NAME", default=""):
 # scans keep returning rows under selective filters (or past ef_search) until LIMIT is met.
 HNSW_EF_SEARCH = env.int("HNSW_EF_SEARCH", default=40)
 HNSW_MAX_SCAN_TUPLES = env.int("HNSW_MAX_SCAN_TUPLES", default=40000)
+# The search documents and indexes live in the buffer pool: a random page read costs about what a sequential one
+# does. With PostgreSQL's default (4) the planner reads every search document rather than the GIN index's members
+# for a query matching a fifth of the catalog: 61-72 ms instead of 27-34 ms at 50,000 products.
+DATABASE_RANDOM_PAGE_COST = env.float("DATABASE_RANDOM_PAGE_COST", default=1.1)
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c hnsw.ef_search={HNSW_EF_SEARCH} -c hnsw.iterative_scan=relaxed_order "
-    f"-c hnsw.max_scan_tuples={HNSW_MAX_SCAN_TUPLES}"
+    f"-c hnsw.max_scan_tuples={HNSW_MAX_SCAN_TUPLES} -c random_page_cost={DATABASE_RANDOM_PAGE_COST}"
 )
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
