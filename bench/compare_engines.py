@@ -201,7 +201,7 @@ def engines(generation, queries, tmp: Path) -> list[Engine]:
 
     from embeddings.selectors import nearest_products
     from embeddings.services.embedding import generation_models
-    from evaluation.modes import fused_ids, mode_fusion, prepare
+    from evaluation.modes import hybrid_ids, mode_fusion, prepare
     from search.selectors import search_products
     from search.types import SearchQuery
 
@@ -214,8 +214,8 @@ def engines(generation, queries, tmp: Path) -> list[Engine]:
     found: list[Engine] = [
         Engine("ours: production hybrid", lambda i: [p["sku"] for p in search_products(
             SearchQuery(text=queries[i].text, page_size=K), generation).products]),
-        Engine("ours: hybrid, ranking only", lambda i: [sku_of[pid] for pid in fused_ids(
-            prepare(generation, queries[i]), hybrid)]),
+        Engine("ours: hybrid, ranking only", lambda i: [sku_of[pid] for pid in hybrid_ids(
+            prepare(generation, queries[i]), generation, hybrid)[:K]]),
     ]  # fmt: skip
     for column, vectors in (("text_vector", text_q), ("fused", joint_q)):
         found.append(Engine(f"ours: pgvector HNSW, {column}", lambda i, c=column, v=vectors: [

@@ -14,7 +14,8 @@ from evaluation.evalfiles import EvalQuery
 from evaluation.report import Gate, GateSyntaxError, gate_parse
 from evaluation.tuning import fusion_grid, holdout_split
 from search.ranking import FusionConfig
-from search.selectors import SearchQuery, search_products
+from search.selectors import search_products
+from search.types import SearchQuery
 
 from .test_search import lantern_catalog
 
