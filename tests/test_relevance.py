@@ -101,6 +101,14 @@ def test_a_catalog_without_photos_builds_a_text_only_generation_and_searches(api
     assert photo.status_code == 409 and "has no photo vectors" in photo.json()["detail"]
 
 
+def test_train_alignment_explains_what_to_do_without_photos(catalog_dir):
+    from django.core.management import CommandError, call_command
+
+    catalog_import(path=text_only_catalog(catalog_dir))
+    with pytest.raises(CommandError, match="has 0 usable photos.*reindex` builds a text-only generation"):
+        call_command("train_alignment", "--no-progress")
+
+
 def test_a_text_only_head_is_replaced_once_the_catalog_has_enough_photos(catalog_dir, settings):
     from embeddings.services.training import latest_head, spec_from_settings
 

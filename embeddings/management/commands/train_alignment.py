@@ -1,9 +1,11 @@
 """``python manage.py train_alignment``: train the alignment head on the catalog's photo/text pairs."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from embeddings.models import Job, TrainedHead
 from embeddings.services.operations import job_run, job_start
+from embeddings.services.training import usable_photo_count
 
 from ._progress import PhaseBars
 
@@ -16,6 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args, run_async, no_progress, **options):
+        photos = usable_photo_count()
+        if photos < settings.EMBEDDING_MIN_TRAINING_PHOTOS:
+            raise CommandError(
+                f"the catalog has {photos} usable photos; training an alignment head needs at least "
+                f"{settings.EMBEDDING_MIN_TRAINING_PHOTOS} (EMBEDDING_MIN_TRAINING_PHOTOS). `manage.py reindex` builds "
+                "a text-only generation meanwhile: text search, similar items and full text work without photos."
+            )
         job = job_start(kind=Job.Kind.TRAIN, run_async=run_async)
         if run_async:
             self.stdout.write(f"queued job {job.pk}")
