@@ -74,6 +74,11 @@ class Figures:
         return text
 
 
+def _judged(relevant: Mapping[str, float]) -> bool:
+    """Whether a query has a relevant product (grade > 0); without one it should find nothing."""
+    return any(grade > 0 for grade in relevant.values())
+
+
 def summarize(
     rankings: Sequence[Sequence[str]],
     relevants: Sequence[Mapping[str, float]],
@@ -84,9 +89,9 @@ def summarize(
     with an empty relevant set count only towards the zero-result rate (of their result sets)."""
     sets = rankings if sets is None else sets
     everything = list(zip(rankings, relevants, sets, strict=True))
-    pairs = [(ranked, relevant) for ranked, relevant, _found in everything if relevant]
-    found_sets = [(found, relevant) for _ranked, relevant, found in everything if relevant]
-    absent = [found for _ranked, relevant, found in everything if not relevant]
+    pairs = [(ranked, relevant) for ranked, relevant, _found in everything if _judged(relevant)]
+    found_sets = [(found, relevant) for _ranked, relevant, found in everything if _judged(relevant)]
+    absent = [found for _ranked, relevant, found in everything if not _judged(relevant)]
     figures = Figures(absent_queries=len(absent), queries=len(pairs))
     if absent:
         figures.zero_result_rate = sum(1 for ranked in absent if not ranked) / len(absent)

@@ -9,14 +9,17 @@ catalog, and ``@@`` either matches every word or nothing. Search needs both, so:
 - **Score**: BM25 with ``ts_rank`` as the field-weighted term frequency (name 1.0, categories and brand 0.4,
   attributes 0.2, description and reviews 0.1): for each query word w found in a product,
   ``idf(w) * tf * (k1 + 1) / (tf + k1 * (1 - b + b * length / mean length))``, summed over the words.
-- **Membership**: a product matches by keywords when it contains the query's head word, the kind of product the
-  query names ("pants" in "brown pants", "jacket" in "jacket for men": ``head_position``;
-  ``SEARCH_KEYWORD_HEAD_MATCH``), or when the words it contains carry at least ``SEARCH_KEYWORD_MIN_COVERAGE`` of
-  the query's inverse document frequency (1.0: every word, like ``AND``). So "brown pants" matches every pair of
-  pants, the brown ones ranked first by BM25, and "garden hose" in a clothing shop matches nothing, however many
-  products say "garden". The condition is written as one ``tsquery`` (an OR of the smallest word
-  sets that cover enough), so the GIN index finds the members. Products that contain fewer of the words still
-  get their score where another signal brings them (``search.candidates`` reads it for vector candidates).
+- **Membership**: a product matches by keywords when it is of the kind the query names, or has every word.
+  The kind is the query's head word ("pants" in "brown pants", "jacket" in "jacket for men": ``head_position``;
+  ``SEARCH_KEYWORD_HEAD_MATCH``): when a category of the shop has it in its name, that category's products
+  (``query_kinds``; a GIN index on the search documents' category facets finds them); else the products with the
+  head in their name, categories or brand. A kind the shop names with another word ("t-shirt" where it says
+  "Tees") needs a synonym: the vector signals find such products only above their relevance threshold. "Every word" may
+  instead be a share of the query's inverse document frequency (``SEARCH_KEYWORD_MIN_COVERAGE``), and when the
+  query names a kind, the head must be among them in the name, categories or brand (not "fits in your gym bag").
+  So "brown pants" matches every pair of pants, the brown ones ranked first by BM25, and "garden hose" in a
+  clothing shop matches nothing, however many products say "garden". Products that contain fewer of the words
+  still get their score where another signal brings them (``search.candidates`` reads it for vector candidates).
 
 Each query word is a group of alternatives (the word and its typo corrections, ``search.spelling``); a group
 matches through any of them. Words without lexemes (stop words) are left out.
@@ -46,6 +49,8 @@ QUERY_PREPOSITIONS = frozenset({"for", "with", "without", "in", "on", "under", "
 # A word's tsquery restricted to the name, categories and brand (weights A and B): every lexeme of
 # plainto_tsquery gets the label ":AB".
 IN_TITLE = rf"regexp_replace(plainto_tsquery('{TS_CONFIG}', %s)::text, '''(\s|$)', ''':AB\1', 'g')::tsquery"
+# Words that say a size, never the kind of product.
+SIZE_WORDS = frozenset({"xxs", "xs", "xl", "xxl", "xxxl", "size", "sizes", "small", "medium", "large"})
 # At most this many words take part in a query's keyword match (the rarest ones); more are ignored for
 # membership. 2^10 word sets are enumerated at most.
 MAX_GROUPS = 10
@@ -72,13 +77,20 @@ class _Cached:
 def term_statistics() -> TermStatistics:
     """This process's term statistics, rebuilt with the spelling vocabulary (after catalog changes)."""
     vocabulary = current_vocabulary()
-    if _Cached.statistics is not None and _Cached.vocabulary is vocabulary:
-        return _Cached.statistics
-    with _Cached.lock:
+    current = _Cached.statistics
+    if current is not None and _Cached.vocabulary is vocabulary:
+        return current
+    # While one thread rebuilds them, the others keep using the previous statistics (there are some but the first
+    # time): a catalog change must not make every search wait for a ts_stat scan.
+    if not _Cached.lock.acquire(blocking=current is None):
+        return current
+    try:
         if _Cached.statistics is None or _Cached.vocabulary is not vocabulary:
             _Cached.statistics = _read_statistics()
             _Cached.vocabulary = vocabulary
         return _Cached.statistics
+    finally:
+        _Cached.lock.release()
 
 
 def _read_statistics() -> TermStatistics:
@@ -114,47 +126,20 @@ def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexeme
     return sorted(path for depth, path in narrower if depth == deepest)
 
 
-# A query that names no category takes the category of the products that have all its words, when at least this
-# share of them is filed there ("purple t-shirt" in a shop whose category says "Tees").
-EXACT_MATCHES_KIND_SHARE = 2 / 3
-EXACT_MATCHES_READ = 200
-EXACT_MATCHES_MIN = 1
-
-
-def exact_matches_kind(statistics: TermStatistics, groups: list[tuple[list[str], float]]) -> list[str]:
-    """The kind of the products that have every word of the query (the first ``EXACT_MATCHES_READ``): the paths of
-    the categories named like their primary category ("Tees" for men and for women), when
-    ``EXACT_MATCHES_KIND_SHARE`` of them share one; else none. One query."""
-    condition = " && ".join("(" + " || ".join(f"plainto_tsquery('{TS_CONFIG}', %s)" for _ in words) + ")"
-                            for words, _idf in groups)  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH exact AS (SELECT p.primary_category_id FROM search_searchdocument d JOIN catalog_product p ON "
-            f"p.id = d.product_id WHERE d.document @@ ({condition}) LIMIT %s) "
-            f"SELECT tsvector_to_array(to_tsvector('{TS_CONFIG}', c.name)), count(*), (SELECT count(*) FROM exact) "
-            "FROM exact JOIN catalog_category c ON c.id = exact.primary_category_id GROUP BY c.id "
-            "ORDER BY count(*) DESC, c.id LIMIT 1",
-            [word for words, _idf in groups for word in words] + [EXACT_MATCHES_READ],
-        )
-        row = cursor.fetchone()
-    if row is None or not row[0] or row[1] < max(EXACT_MATCHES_MIN, EXACT_MATCHES_KIND_SHARE * row[2]):
-        return []
-    name = frozenset(row[0])
-    return sorted(path for path, _depth, words in statistics.categories if words == name)
-
-
 def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
     """Each word's lexemes under the text search configuration (stemmed; none for a stop word), remembered per
     process: a new word costs one query, once."""
-    missing = [word for word in dict.fromkeys(words) if _lexemes_cached(word) is None]
+    result = {word: _lexemes_cached(word) for word in dict.fromkeys(words)}
+    missing = [word for word, found in result.items() if found is None]
     if missing:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT w, tsvector_to_array(to_tsvector('{TS_CONFIG}', w)) FROM unnest(%s::text[]) w", [missing]
             )
             for word, found in cursor.fetchall():
-                _remember(word, tuple(found))
-    return {word: _lexemes_cached(word) or () for word in words}
+                result[word] = tuple(found)
+                _remember(word, result[word])
+    return {word: result[word] or () for word in words}
 
 
 _known: dict[str, tuple[str, ...]] = {}
@@ -188,12 +173,22 @@ class KeywordQuery:
 
 def head_position(tokens: list[str]) -> int:
     """The position of a query's head word, the product it names: the last word, or the last one before a
-    preposition that starts a complement ("jacket for men", "tent with porch"). Modifiers before it (colours,
-    materials, brands) narrow the kind; the head is the kind."""
+    preposition that starts a complement ("jacket for men", "tent with porch"), skipping numbers, sizes and
+    single letters ("pants 32", "hoodie size m"). Modifiers before it (colours, materials, brands) narrow the
+    kind; the head is the kind."""
+    end = len(tokens)
     for position, token in enumerate(tokens):
         if token in QUERY_PREPOSITIONS and position > 0:
-            return position - 1
-    return len(tokens) - 1
+            end = position
+            break
+    for position in range(end - 1, -1, -1):
+        if _may_be_head(tokens[position]):
+            return position
+    return end - 1
+
+
+def _may_be_head(token: str) -> bool:
+    return token.isalpha() and len(token) >= 3 and token not in SIZE_WORDS
 
 
 def keyword_query(
@@ -246,15 +241,17 @@ def keyword_query(
             {lexeme for group in alternatives for word in group for lexeme in found[word]},
             {lexeme for word in head_words for lexeme in found[word]},
         )
-    if head_match and not kinds and len(groups) > 1:
-        kinds = exact_matches_kind(statistics, groups)
     match = f"d.document @@ ({condition})"
     if head_match and kinds:
         # The kind the query names is a category of the shop: its products, by the category facet of their search
         # documents (every ancestor is one too), exact through its GIN index.
+        # Or every word, the head among them in the name, categories or brand (a product filed elsewhere that
+        # still names the kind; not one that mentions it in passing: "fits in your gym bag").
         columns.append("%s::text[] AS kinds")
         params.append([f"category={path}" for path in kinds])
-        match = f"(d.facets && kq.kinds OR {match})"
+        columns.append("(" + " || ".join(IN_TITLE for _ in head_words) + ") AS head")
+        params += head_words
+        match = f"(d.facets && kq.kinds OR d.document @@ (({condition}) && kq.head))"
     elif head_match and head_words is not None and len(groups) > 1:
         # Else the head in the name, categories or brand (weights A and B): the kind of product, not a word of its
         # description ("fits in your gym bag" does not make a bag).

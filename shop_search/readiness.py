@@ -105,13 +105,14 @@ def generation_warm(generation):
 
 def warm_up() -> Readiness:
     """One warm-up attempt in this thread: the active generation's models loaded and exercised, one nearest-neighbour
-    statement on its fused index (the connection and the index's first pages), the spelling vocabulary built, the
-    URL modules imported. Ready without a generation (keyword search needs no model). Records and returns the
-    state; never raises."""
+    statement on its fused index (the connection and the index's first pages), the spelling vocabulary, term
+    statistics and word frequencies read, the URL modules imported. Ready without a generation (keyword search
+    needs no model). Records and returns the state; never raises."""
     from django.urls import get_resolver
 
     from embeddings.selectors import active_generation, nearest_products
-    from search.spelling import current_vocabulary
+    from search.keywords import term_statistics
+    from search.spelling import current_vocabulary, is_common_word
 
     started = time.monotonic()
     attempts = readiness().attempts + 1
@@ -129,6 +130,8 @@ def warm_up() -> Readiness:
                 logger.warning("warm-up search statement skipped: %s", exc)
             detail = f"generation {generation.pk} warm"
         current_vocabulary()
+        term_statistics()  # the keyword signal's inverse document frequencies and category names
+        is_common_word("warm")  # loads the language's word frequencies
         _urls = get_resolver().url_patterns  # imports the URL modules and views (0.1 s of a first request)
     except Exception as exc:  # noqa: BLE001 - a process that cannot warm up yet stays up and says why
         seconds = time.monotonic() - started

@@ -69,10 +69,11 @@ def test_before_the_first_generation_text_search_answers_from_keywords(api, cata
     # every faucet (the kind the query names: the category "Faucets"), the brass one first
     assert [item["sku"] for item in body["results"]][0] == "FAU-1" and body["total"] == 6
     assert {item["sku"] for item in body["results"]} == {"FAU-0", "FAU-1", "FAU-2", "FAU-3", "TAP-0", "TAP-1"}
-    # a query that names no category takes the kind of the products that have all its words: "copper tap" is
-    # filed under Faucets, so every faucet matches, the copper tap first
+    # a head no category names: the products with it in their name ("tap"), the copper one first
     body = api.get("/api/v1/search", {"q": "copper tap"}).json()
-    assert [item["sku"] for item in body["results"]][0] == "TAP-1" and body["total"] == 6
+    assert [item["sku"] for item in body["results"]] == ["TAP-1", "TAP-0"]
+    # numbers and sizes are never the head: "faucet 2" names faucets
+    assert api.get("/api/v1/search", {"q": "faucet 2"}).json()["total"] == 6
     assert api.get("/api/v1/search", {"q": "zzzzqqq"}).json()["total"] == 0
     photo = api.post("/api/v1/search/image", {"image": _upload(jpeg_bytes())})
     assert photo.status_code == 409 and "no embedding generation is active" in photo.json()["detail"]
@@ -190,6 +191,7 @@ def test_keyword_members_are_the_kind_the_query_names_or_every_word(small_shop, 
     assert found[0] == "TEN-RED" and set(found) == {"TEN-RED", "TEN-BLU", "TEN-GRE", "TEN-YEL"}
     # the head is the word before a complement: "jacket for the outdoors" names jackets
     assert head_position(["jacket", "for", "the", "outdoors"]) == 0 and head_position(["red", "tent"]) == 1
+    assert head_position(["pants", "32"]) == 0 and head_position(["hoodie", "size", "m"]) == 0  # never a size
     assert set(members("jacket for the outdoors")) == {"JAC-RED", "JAC-BLU", "JAC-GRE", "JAC-YEL"}
     # without the head rule, every word must match
     settings.SEARCH_KEYWORD_HEAD_MATCH = False

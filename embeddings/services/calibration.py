@@ -136,7 +136,15 @@ def _summary(
     matching: np.ndarray, unrelated: np.ndarray, nonsense_max: float | None, absent: np.ndarray | None = None
 ) -> dict:
     if len(unrelated) < MIN_PAIRS:
-        return {**DEFAULT, "pairs": int(len(unrelated)), "default": True}
+        # Too few pairs for a quantile; what nonsense and absent words reach still raises the threshold.
+        threshold = DEFAULT["threshold"]
+        if nonsense_max is not None:
+            threshold = max(threshold, nonsense_max + NONSENSE_MARGIN)
+        if absent is not None and len(absent):
+            threshold = max(threshold, float(np.quantile(absent, ABSENT_QUANTILE)))
+        typical = max(DEFAULT["typical"], threshold + 0.05)
+        return {**DEFAULT, "threshold": round(threshold, 4), "typical": round(typical, 4),
+                "pairs": int(len(unrelated)), "default": True}  # fmt: skip
     floor = float(np.median(unrelated))
     threshold = float(np.quantile(unrelated, UNRELATED_QUANTILE))
     if nonsense_max is not None:
@@ -211,7 +219,7 @@ def _text_signals(generation: EmbeddingGeneration, products: list[tuple], encode
     absent = absent_words()
     raw_absent = l2_normalize(encoders.text.encode_texts(absent)) if absent else None
     joint_absent = head.project(raw_absent, "text") if absent else None
-    has_categories = any(c is not None for c in categories)
+    has_categories = len({c for c in categories if c is not None}) >= 2  # one category separates nothing
     count = len(products)
     unrelated_mask = np.ones((count, count), dtype=bool)
     for i in range(count):
@@ -250,7 +258,7 @@ def _photo_signals(generation: EmbeddingGeneration, photos: list[tuple], product
     raw = l2_normalize(np.array([row[2] for row in photos]))
     same_product = owners[:, None] == owners[None, :]
     unrelated_mask = ~same_product & (categories[:, None] != categories[None, :])
-    if not (categories >= 0).any():
+    if len(set(categories[categories >= 0].tolist())) < 2:  # one category (or none) separates nothing
         unrelated_mask = ~same_product
     np.fill_diagonal(unrelated_mask, False)
     similarity = raw @ raw.T
@@ -306,7 +314,7 @@ def _similar_signals(products: list[tuple]) -> dict[str, dict]:
         cats = categories[present]
         similarity = vectors @ vectors.T
         unrelated = ~np.eye(len(present), dtype=bool)
-        if (cats >= 0).any():
+        if len(set(cats[cats >= 0].tolist())) >= 2:
             unrelated &= cats[:, None] != cats[None, :]
         related = ~np.eye(len(present), dtype=bool) & (cats[:, None] == cats[None, :]) & (cats[:, None] >= 0)
         summary = _summary(similarity[related], similarity[unrelated], None)
