@@ -135,6 +135,14 @@ def similar_ids(generation: EmbeddingGeneration, sku: str, mode: str) -> list[in
     return [ranked.product_id for ranked in result.ranking]
 
 
+def generation_modes(generation: EmbeddingGeneration, kind: str) -> tuple[str, ...]:
+    """The modes of ``kind`` that ``generation`` has: a text-only generation has no joint space of its own (its
+    cross-modal and fused signals are not read), so those modes are left out of its report."""
+    if generation.text_only:
+        return tuple(mode for mode in KIND_MODES[kind] if mode not in ("cross_modal", "fused"))
+    return KIND_MODES[kind]
+
+
 def mode_rankings(
     generation: EmbeddingGeneration, prepared: PreparedQuery, skus: dict[int, str]
 ) -> dict[str, tuple[list[str], list[str]]]:
@@ -142,7 +150,7 @@ def mode_rankings(
     signal's ranking and its set above its threshold, at most ``DEPTH`` similar items (both)."""
     query = prepared.query
     rankings: dict[str, tuple[list[str], list[str]]] = {}
-    for mode in KIND_MODES[query.kind]:
+    for mode in generation_modes(generation, query.kind):
         ids: list[int] = []
         members: list[int] | None = None
         if prepared.problem:

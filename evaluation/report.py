@@ -13,7 +13,7 @@ from embeddings.models import EmbeddingGeneration
 
 from .evalfiles import EvalQuery
 from .metrics import Figures, summarize
-from .modes import KIND_MODES, MODE_LABELS, MODES, PreparedQuery, mode_rankings, prepare
+from .modes import MODE_LABELS, MODES, PreparedQuery, generation_modes, mode_rankings, prepare
 
 # The metrics reported for each kind of query (precision@5 for similar items only; the whole result set's
 # precision, recall and F1 for text and photo queries; the zero-result rate of text queries whose relevant set is
@@ -95,8 +95,8 @@ def evaluation_run(
         for query in queries:
             by_kind.setdefault(query.kind, []).append(query)
         for kind, group in by_kind.items():
-            rankings: dict[str, list[list[str]]] = {mode: [] for mode in KIND_MODES[kind]}
-            sets: dict[str, list[list[str]]] = {mode: [] for mode in KIND_MODES[kind]}
+            rankings: dict[str, list[list[str]]] = {mode: [] for mode in generation_modes(generation, kind)}
+            sets: dict[str, list[list[str]]] = {mode: [] for mode in generation_modes(generation, kind)}
             problems = []
             for query in group:
                 prepared: PreparedQuery = prepare(generation, query)
