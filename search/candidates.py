@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -46,22 +48,20 @@ def text_candidates(
     vector signal's candidates of ``text`` (the typo-corrected query)."""
     where, where_params = filters_sql(query.filters)
     found = Candidates(kind="text", names_category=keyword is not None and keyword.names_category)
-    keyword_sql = keyword_params = None
-    if keyword is not None:
-        keyword_sql, keyword_params = _keyword_statement(keyword, where, where_params, depth)
+    read = _keyword_statement(keyword, where, where_params, depth) if keyword is not None else None
     if generation is None:
-        if keyword_sql:
-            _read_keyword(found, keyword_sql, keyword_params)
+        if read:
+            _read_keyword(found, read)
         return found
     generation_models(generation)  # loaded here: the encoding thread must not query the database
     pending = None
-    if keyword_sql and settings.SEARCH_PARALLEL_STATEMENTS and not connection.in_atomic_block:
-        pending = _search_thread().submit(_apart, keyword_sql, keyword_params)
+    if read and settings.SEARCH_PARALLEL_STATEMENTS and not connection.in_atomic_block:
+        pending = _search_thread().submit(_apart, read)
         text_vector, joint = query_text_vectors(generation, text)
     else:
         encoded = _search_thread().submit(query_text_vectors, generation, text)
-        if keyword_sql:
-            _read_keyword(found, keyword_sql, keyword_params)
+        if read:
+            _read_keyword(found, read)
         text_vector, joint = encoded.result()
     signals = [("text_vector", "text_vector", text_vector)]
     if not generation.text_only:
@@ -73,7 +73,7 @@ def text_candidates(
         except DatabaseError as exc:  # the search thread's connection failed: once more, on this one
             logger.warning("keyword statement on the search thread failed (%s); running it here", exc)
             apart = Candidates(kind="text")
-            _read_keyword(apart, keyword_sql, keyword_params)
+            _read_keyword(apart, read)
         found.keyword, found.keyword_total, found.keyword_facets = (
             apart.keyword,
             apart.keyword_total,
@@ -97,7 +97,23 @@ def photo_candidates(generation: EmbeddingGeneration, query: SearchQuery) -> Can
     return found
 
 
-def _keyword_statement(keyword: KeywordQuery, where: str, where_params: list, depth: int) -> tuple[str, list]:
+@dataclass
+class _KeywordRead:
+    """A keyword statement and what reading its rows needs: with a named kind, its ``_KindCounts`` key and the
+    counts known when the statement was made (None: the statement reads them)."""
+
+    sql: str
+    params: list
+    key: tuple | None = None
+    catalog: object = None
+    known: tuple[int, list[tuple[str, int]]] | None = None
+
+
+def _keyword_statement(keyword: KeywordQuery, where: str, where_params: list, depth: int) -> _KeywordRead:
+    """The keyword members' statement: the best ``depth`` of them by BM25 with their documents, how many there are
+    and their facet counts (rows 'hit', 'total', 'facet'). A query that names a kind: see ``_kind_statement``."""
+    if keyword.kinds:
+        return _kind_statement(keyword, where, where_params, depth)
     sql = (
         "WITH m AS MATERIALIZED ("
         f"SELECT d.product_id, {keyword.score} AS score, d.facets, d.price, d.rating "
@@ -105,17 +121,84 @@ def _keyword_statement(keyword: KeywordQuery, where: str, where_params: list, de
         f"WHERE {keyword.match} AND {where}), "
         "top AS MATERIALIZED (SELECT product_id, score FROM m ORDER BY score DESC, product_id LIMIT %s), "
         f"counts(f, n) AS ({facet_counts_sql('m')}) "
-        "SELECT 'hit', top.product_id, top.score::float8, d.facets, d.price::float8, d.rating::float8, d.card::text "
-        "FROM top JOIN search_searchdocument d ON d.product_id = top.product_id "
-        "UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL, NULL, NULL FROM m "
+        f"{_HITS} UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL, NULL, NULL FROM m "
         "UNION ALL SELECT 'facet', NULL, counts.n::float8, NULL, NULL, NULL, counts.f FROM counts"
     )
-    return sql, [*keyword.params, *where_params, depth]
+    return _KeywordRead(sql, [*keyword.params, *where_params, depth])
 
 
-def _read_keyword(found: Candidates, sql: str, params: list) -> None:
+_HITS = (
+    "SELECT 'hit', top.product_id, top.score::float8, d.facets, d.price::float8, d.rating::float8, d.card::text "
+    "FROM top JOIN search_searchdocument d ON d.product_id = top.product_id"
+)
+
+
+# At most this many products with every word of a query naming a kind are scored by BM25 (``_kind_statement``).
+KIND_SCORED_MAX = 1500
+
+
+class _KindCounts:
+    """How many products each kind (its categories, under the filters) holds and their facet counts, remembered
+    per process while the catalog's term statistics hold (they are rebuilt after any catalog change): every
+    query naming the kind ("hoodie", "gray hoodie", "men's hoodie") shares them."""
+
+    lock = threading.Lock()
+    known: dict[tuple, tuple[object, int, list[tuple[str, int]]]] = {}
+    KEEP = 4096
+
+
+def _kind_statement(keyword: KeywordQuery, where: str, where_params: list, depth: int) -> _KeywordRead:
+    """A query that names a kind: its members are the kind's products (by the category facet's GIN index). Only
+    what must be read per query is: the products with every word, scored by BM25 (the kind's other products score
+    0 here, and the other signals rank them), and enough of the others to fill ``depth``. The kind's total and
+    facets are read once per catalog version and filters (``_KindCounts``) instead of counting thousands of
+    products each time. Rows as ``_keyword_statement``'s, with the total and facets only when not known."""
+    join = _product_join("d", where)
+    kq = keyword.source
+    # A one-word query's word is its kind: every member of the kind has it, so BM25 would only add noise. Nor are
+    # the products with every word scored when thousands may have them ("men's shorts": every men's product says
+    # "men"): a word that common tells the kind's members hardly apart, and the vector signals rank them.
+    several = keyword.words > 1 and keyword.every_at_most <= KIND_SCORED_MAX
+    key = (keyword.kinds, where, repr(where_params))
+    known = _KindCounts.known.get(key)
+    counted = known is not None and known[0] is keyword.catalog
+    parts, params = [], []
+    if several:
+        parts.append(
+            f"tier AS MATERIALIZED (SELECT d.product_id, {keyword.score} AS score "
+            f"FROM search_searchdocument d{join} CROSS JOIN {kq} CROSS JOIN {keyword.terms} "
+            f"WHERE d.document @@ ({keyword.every}) AND {keyword.match} AND {where} "
+            "ORDER BY score DESC, d.product_id LIMIT %s)"
+        )
+        params += [*keyword.params, *where_params, depth]
+    else:
+        parts.append("tier AS (SELECT NULL::bigint AS product_id, 0::float8 AS score WHERE false)")
+    parts.append(
+        f"fill AS MATERIALIZED (SELECT d.product_id, 0::float8 AS score FROM search_searchdocument d{join} "
+        f"CROSS JOIN {kq} WHERE {keyword.match} AND {where} "
+        "AND NOT EXISTS (SELECT 1 FROM tier WHERE tier.product_id = d.product_id) LIMIT %s)"
+    )
+    params += [*keyword.params, *where_params, depth]
+    parts.append("top AS (SELECT product_id, score FROM tier UNION ALL SELECT product_id, score FROM fill)")
+    tail = ""
+    if not counted:
+        parts.append(
+            f"m AS MATERIALIZED (SELECT d.facets, d.price, d.rating FROM search_searchdocument d{join} "
+            f"CROSS JOIN {kq} WHERE {keyword.match} AND {where})"
+        )
+        params += [*keyword.params, *where_params]
+        parts.append(f"counts(f, n) AS ({facet_counts_sql('m')})")
+        tail = (
+            " UNION ALL SELECT 'total', NULL, count(*)::float8, NULL, NULL, NULL, NULL FROM m "
+            "UNION ALL SELECT 'facet', NULL, counts.n::float8, NULL, NULL, NULL, counts.f FROM counts"
+        )
+    sql = "WITH " + ", ".join(parts) + f" {_HITS}{tail}"
+    return _KeywordRead(sql, params, key, keyword.catalog, known[1:] if counted else None)
+
+
+def _read_keyword(found: Candidates, read: _KeywordRead) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(read.sql, read.params)
         rows = cursor.fetchall()
     for kind, product_id, value, facets, price, rating, text in rows:
         if kind == "hit":
@@ -126,13 +209,23 @@ def _read_keyword(found: Candidates, sql: str, params: list) -> None:
         elif text is not None:
             found.keyword_facets.append((text, int(value)))
     found.keyword.sort(key=lambda hit: (-hit[1], hit[0]))
+    if read.key is None:
+        return
+    if read.known is None:
+        with _KindCounts.lock:
+            if len(_KindCounts.known) >= _KindCounts.KEEP:
+                _KindCounts.known.clear()
+            _KindCounts.known[read.key] = (read.catalog, found.keyword_total, list(found.keyword_facets))
+    else:
+        found.keyword_total, kind_facets = read.known
+        found.keyword_facets = list(kind_facets)
 
 
-def _apart(sql: str, params: list) -> Candidates:
+def _apart(read: _KeywordRead) -> Candidates:
     """``_read_keyword`` on the search thread's own database connection (Django's connections are per thread)."""
     found = Candidates(kind="text")
     try:
-        _read_keyword(found, sql, params)
+        _read_keyword(found, read)
     except DatabaseError:
         connection.close()  # a broken connection is not kept: the next statement here opens a new one
         raise

@@ -169,6 +169,12 @@ class KeywordQuery:
     terms: str  # a LATERAL sub-select after ``d`` and ``kq``: each group's ``ts_rank`` in ``d``, once per row (``kt``)
     words: int
     names_category: bool = False  # the query names one of the shop's categories: its kind is known
+    # With a named kind: its categories' facet values (``kq.kinds``), the condition of having every word, and the
+    # term statistics the query was made with (the kind's counts are remembered while they hold: search.candidates).
+    kinds: tuple[str, ...] = ()
+    every: str = ""
+    every_at_most: int = 0  # how many products can have every word (the fewest that have one of them)
+    catalog: object = None
 
 
 def head_position(tokens: list[str]) -> int:
@@ -244,14 +250,11 @@ def keyword_query(
     match = f"d.document @@ ({condition})"
     if head_match and kinds:
         # The kind the query names is a category of the shop: its products, by the category facet of their search
-        # documents (every ancestor is one too), exact through its GIN index.
-        # Or every word, the head among them in the name, categories or brand (a product filed elsewhere that
-        # still names the kind; not one that mentions it in passing: "fits in your gym bag").
+        # documents (every ancestor is one too), exact through its GIN index; not a product filed elsewhere that
+        # mentions the kind ("fits in your gym bag", a "Cordless Drill Bit Set" for "cordless drill").
         columns.append("%s::text[] AS kinds")
         params.append([f"category={path}" for path in kinds])
-        columns.append("(" + " || ".join(IN_TITLE for _ in head_words) + ") AS head")
-        params += head_words
-        match = f"(d.facets && kq.kinds OR d.document @@ (({condition}) && kq.head))"
+        match = "d.facets && kq.kinds"
     elif head_match and head_words is not None and len(groups) > 1:
         # Else the head in the name, categories or brand (weights A and B): the kind of product, not a word of its
         # description ("fits in your gym bag" does not make a bag).
@@ -276,6 +279,13 @@ def keyword_query(
         terms=lateral,
         words=len(groups),
         names_category=bool(head_match and kinds),
+        kinds=tuple(f"category={path}" for path in kinds) if head_match else (),
+        every=" && ".join(f"kq.g{n}" for n in range(len(groups))),
+        every_at_most=min(
+            sum(max((statistics.frequencies.get(lexeme, 0) for lexeme in found[word]), default=0) for word in words)
+            for words, _idf in groups
+        ),
+        catalog=statistics,
     )
 
 
