@@ -286,3 +286,20 @@ def test_a_common_word_of_the_language_is_not_taken_for_a_typo(small_shop, setti
     assert vocabulary.corrections("jaket") == ["jacket"]
     settings.SEARCH_SPELLING_LANGUAGE = ""  # no word list: any unknown word may be a typo
     assert vocabulary.corrections("kettle") == ["bottle"]
+
+
+def test_a_kinds_remembered_counts_follow_catalog_changes(
+    api, small_shop, catalog_dir, django_capture_on_commit_callbacks
+):
+    # given a search for a kind (its total and facets are then remembered by the process)
+    before = api.get("/api/v1/search", {"q": "tent", "page_size": 100}).json()
+    assert before["total"] == 4 and {r["value"]: r["count"] for r in before["facets"]["color"]}["Red"] == 1
+    # when the catalog gains a tent
+    catalog_dir.add_product(sku="TEN-PNK", name="Pink tent", categories=["Outdoor/Tents"],
+                            attributes={"color": "Red"}, price="99.00")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):  # what happens when the import commits
+        catalog_import(path=catalog_dir.write())
+    # then the next search counts it, total and facets alike (no cached result: the query differs)
+    after = api.get("/api/v1/search", {"q": "tent", "page_size": 50}).json()
+    assert after["total"] == 5 and {r["value"]: r["count"] for r in after["facets"]["color"]}["Red"] == 2
+    assert "TEN-PNK" in {item["sku"] for item in after["results"]}
