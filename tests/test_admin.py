@@ -200,6 +200,10 @@ def test_operations_page_lists_generations_and_jobs(staff_client, shop):
     assert generation.pk == shop.pk and generation.product_count == 16 and generation.with_photo_count == 16
     assert "16 / 16" in page and "hashing + pixel-stats" in page and "0.50 / 0.50" in page
     assert "RuntimeError: out of disk" in page
+    # the generation's relevance thresholds, calibrated when it was built
+    threshold = shop.relevance["signals"]["text:text_vector"]["threshold"]
+    shown = page[page.index('class="thresholds"') :][:2000]
+    assert any(f"text:text_vector {threshold + nudge:.3f} <small>(calibrated)" in shown for nudge in (-5e-4, 0, 5e-4))
 
     status = staff_client.get("/admin/operations/jobs/").json()
     assert status["active"] is True

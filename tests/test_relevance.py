@@ -303,3 +303,10 @@ def test_a_kinds_remembered_counts_follow_catalog_changes(
     after = api.get("/api/v1/search", {"q": "tent", "page_size": 50}).json()
     assert after["total"] == 5 and {r["value"]: r["count"] for r in after["facets"]["color"]}["Red"] == 2
     assert "TEN-PNK" in {item["sku"] for item in after["results"]}
+
+
+def test_similar_items_below_the_similar_threshold_are_not_shown(api, small_shop, settings):
+    computed = {"k": 5, "same_category": "1"}  # computed from the vector indexes, not a stored list
+    assert api.get("/api/v1/products/TEN-RED/similar", computed).json()["results"]
+    settings.SEARCH_RELEVANCE_THRESHOLDS = {"similar:fused": 2.0, "similar:image": 2.0, "similar:text_vector": 2.0}
+    assert api.get("/api/v1/products/TEN-RED/similar", computed).json()["results"] == []
