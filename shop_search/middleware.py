@@ -1,6 +1,11 @@
-"""``Server-Timing: app;dur=<ms>`` on every response: the time Django spent, for clients and benchmarks."""
+"""Middleware: ``Server-Timing: app;dur=<ms>`` on every response (the time Django spent, for clients and
+benchmarks), and the one check of every text an API request carries (``ApiInputMiddleware``)."""
 
+import json
 import time
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import JsonResponse
 
 
 class ServerTimingMiddleware:
@@ -15,3 +20,85 @@ class ServerTimingMiddleware:
         timing = f"app;dur={duration:.2f}"
         response["Server-Timing"] = f"{timing}, {existing}" if existing else timing
         return response
+
+
+class ApiInputMiddleware:
+    """One check for every text an API request carries towards the database: the path, every query parameter,
+    every form field and every string of a JSON body. PostgreSQL cannot store a NUL character, and a lone UTF-16
+    surrogate is no text at all: either is a 400 with the field that held it, before any view runs (``DataError``
+    500s otherwise, wherever a view forgot). A JSON body must be an object: every API endpoint takes one."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path.startswith("/api/"):
+            errors = request_text_errors(request)
+            if errors:
+                return JsonResponse({**errors, "status": 400}, status=400)
+        return self.get_response(request)
+
+
+def request_text_errors(request) -> dict[str, list[str]]:
+    """{field: [message]} for the first bad text of ``request`` (path, query, form or JSON body); {} when clean."""
+    if _bad_text(request.path):
+        return {"path": [BAD_TEXT]}
+    for key, values in request.GET.lists():
+        if _bad_text(key) or any(_bad_text(value) for value in values):
+            return {key if not _bad_text(key) else "query": [BAD_TEXT]}
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return {}
+    if content_type.startswith("application/json"):
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return {}  # DRF's parser answers malformed JSON with its own 400
+        except RequestDataTooBig:
+            return {}  # the view answers 413
+        if not isinstance(body, dict):
+            return {"non_field_errors": ["the request body must be a JSON object"]}
+        field = _first_bad_field(body)
+        return {field: [BAD_TEXT]} if field else {}
+    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+        try:
+            fields = request.POST
+        except (RequestDataTooBig, ValueError):
+            return {}
+        for key, values in fields.lists():
+            if _bad_text(key) or any(_bad_text(value) for value in values):
+                return {key if not _bad_text(key) else "form": [BAD_TEXT]}
+    return {}
+
+
+BAD_TEXT = "contains a NUL character or invalid text"
+
+
+def _bad_text(text: str) -> bool:
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return True
+    return False
+
+
+def _first_bad_field(value, path: str = "") -> str | None:
+    """The dotted path of the first string (or key) in a JSON value that ``_bad_text`` refuses."""
+    if isinstance(value, str):
+        return path or "body" if _bad_text(value) else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if _bad_text(str(key)):
+                return path or "body"
+            found = _first_bad_field(item, name)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _first_bad_field(item, f"{path}[{index}]" if path else f"[{index}]")
+            if found:
+                return found
+    return None

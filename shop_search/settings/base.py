@@ -36,6 +36,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shop_search.middleware.ServerTimingMiddleware",
+    "shop_search.middleware.ApiInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +105,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["shop_search.throttling.AnonThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop_search.exceptions.api_exception_handler",
+    # Client addresses for throttling: the address the request came from, or the one that many trusted proxies in
+    # front of the site saw (X-Forwarded-For read from the right). 0: X-Forwarded-For is ignored, so a client
+    # cannot make up addresses to escape its limit.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
 }
 
 SPECTACULAR_SETTINGS = {

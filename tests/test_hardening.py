@@ -1,0 +1,72 @@
+"""Hostile input: NUL bytes and invalid text anywhere in a request, bodies that are not JSON objects, made-up
+client addresses against the throttle."""
+
+import json
+
+import pytest
+from django.test import override_settings
+from rest_framework.authtoken.models import Token
+
+from catalog.models import Product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def api(client):
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/api/v1/search?q=hoodie&color=Black%00", "color"),
+        ("/api/v1/search?q=a%00", "q"),
+        ("/api/v1/products/MH%0001", "path"),
+        ("/api/v1/products/MH%0001/similar", "path"),
+    ],
+)
+def test_a_nul_byte_anywhere_in_a_request_is_a_400_with_the_field(api, path, field):
+    response = api.get(path)
+    assert response.status_code == 400 and field in response.json() and response.json()["status"] == 400
+
+
+@pytest.mark.parametrize("body", ["[]", '"abc"', "5", "null", "[null, null]"])
+def test_a_json_body_that_is_not_an_object_is_a_400(api, body):
+    response = api.post("/api/v1/search/image", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["non_field_errors"] == ["the request body must be a JSON object"]
+
+
+def test_a_nul_byte_in_a_json_field_is_refused_and_nothing_is_written(api, django_user_model):
+    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    token = Token.objects.create(user=staff)
+    body = json.dumps({"name": "a\u0000b", "price": "1", "attributes": {"color": ["ok", "b\ud800"]}})
+    response = api.put("/api/v1/products/ZZ", body, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert response.status_code == 400 and "name" in response.json()
+    assert not Product.objects.filter(sku="ZZ").exists()
+    body = json.dumps({"name": "fine", "price": "1", "attributes": {"color": ["ok", "b\ud800"]}})
+    response = api.put("/api/v1/products/ZZ", body, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert response.status_code == 400 and "attributes.color[1]" in response.json()
+
+
+def test_made_up_forwarded_addresses_do_not_escape_the_rate_limit(api, settings):
+    settings.SEARCH_ANON_RATE = "3/min"
+    codes = [
+        api.get("/api/v1/search", {"q": "tent"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]  # X-Forwarded-For is ignored without trusted proxies
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_limit(api, settings):
+    settings.SEARCH_ANON_RATE = "3/min"
+    with override_settings(REST_FRAMEWORK={**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}):
+        codes = [
+            api.get("/api/v1/search", {"q": "tent"}, HTTP_X_FORWARDED_FOR=f"198.51.100.{n % 2}").status_code
+            for n in range(7)
+        ]
+    # two clients seen by the proxy, three requests each allowed; the seventh is the first client's fourth
+    assert codes == [200, 200, 200, 200, 200, 200, 429]
