@@ -101,8 +101,9 @@ def open_checked(data: bytes) -> Image.Image:
     except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses on its own above its limit (89 MP), which is above ours: say ours.
         raise PhotoError(
-            f"photo refused as a decompression bomb (over {Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP)"
+            f"photo refused as a decompression bomb (more than the {settings.PHOTO_MAX_PIXELS / 1e6:.0f} MP allowed)"
         ) from None
     except UnidentifiedImageError:
         raise PhotoError("not an image (or an image type Pillow cannot read)") from None

@@ -21,6 +21,9 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import SKU_MAX_LENGTH
 
+# Longest texts a record may carry (the longest description in luma-dev is about 5,000 characters).
+DESCRIPTION_MAX_LENGTH = 100_000
+REVIEW_MAX_LENGTH = 20_000
 MAX_LINE_BYTES = 1024 * 1024  # a product line over 1 MB is certainly broken (the largest in luma-dev is 12 KB)
 
 
@@ -119,7 +122,7 @@ def _required_str(data: dict[str, Any], key: str, *, max_length: int | None = No
     return value
 
 
-def _optional_str(data: dict[str, Any], key: str, default: str = "") -> str:
+def _optional_str(data: dict[str, Any], key: str, default: str = "", *, max_length: int | None = None) -> str:
     value = data.get(key)
     if value is None:
         return default
@@ -127,6 +130,8 @@ def _optional_str(data: dict[str, Any], key: str, default: str = "") -> str:
         return str(value)
     if not isinstance(value, str):
         raise RecordError(f"{key!r} must be a string")
+    if max_length and len(value) > max_length:
+        raise RecordError(f"{key!r} is {len(value)} characters, at most {max_length} allowed")
     return value.strip()
 
 
@@ -233,7 +238,7 @@ def html_to_text(source: str) -> str:
 def parse_product(data: dict[str, Any]) -> ProductRecord:
     sku = _required_str(data, "sku", max_length=SKU_MAX_LENGTH)
     name = _required_str(data, "name", max_length=255)
-    description_html = _optional_str(data, "description")
+    description_html = _optional_str(data, "description", max_length=DESCRIPTION_MAX_LENGTH)
     currency = (_optional_str(data, "currency") or "USD").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise RecordError(f"'currency' must be an ISO 4217 code like USD, got {currency!r}")
@@ -306,7 +311,7 @@ def parse_review(data: dict[str, Any]) -> ReviewRecord:
         sku=sku,
         rating=rating,
         title=_optional_str(data, "title")[:255],
-        body=_optional_str(data, "body"),
+        body=_optional_str(data, "body", max_length=REVIEW_MAX_LENGTH),
         author=_optional_str(data, "author")[:120],
         created_at=created_at,
     )

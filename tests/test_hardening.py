@@ -70,3 +70,16 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(api, settings):
         ]
     # two clients seen by the proxy, three requests each allowed; the seventh is the first client's fourth
     assert codes == [200, 200, 200, 200, 200, 200, 429]
+
+
+def test_an_oversized_description_is_refused_by_the_api(api, django_user_model):
+    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    token = Token.objects.create(user=staff)
+    body = json.dumps({"name": "Big", "price": "1", "description": "x" * 5_000_000})
+    response = api.put("/api/v1/products/BIG", body, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert response.status_code in (400, 413) and not Product.objects.filter(sku="BIG").exists()
+    body = json.dumps({"name": "Big", "price": "1", "description": "x" * 100_001})
+    response = api.put("/api/v1/products/BIG", body, content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert response.status_code == 400 and "at most 100000 allowed" in json.dumps(response.json())

@@ -521,6 +521,7 @@ def test_photo_search_errors(api, small_shop, settings):
     Image.new("1", (20_000, 10_000)).save(bomb, "PNG")
     response = api.post("/api/v1/search/image", photo_upload(bomb.getvalue(), "bomb.png"))
     assert response.status_code == 400 and "decompression bomb" in json.dumps(response.json())
+    assert f"the {settings.PHOTO_MAX_PIXELS / 1e6:.0f} MP allowed" in json.dumps(response.json())  # the setting's
     settings.SEARCH_PHOTO_MAX_BYTES = 1000
     assert api.post("/api/v1/search/image", photo_upload(jpeg_bytes(size=(400, 400)) + b"\0" * 2000)).status_code == 413
     unsupported = api.post("/api/v1/search/image", b"raw bytes", content_type="application/octet-stream")
