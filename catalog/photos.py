@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+import ipaddress
+import socket
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -60,25 +63,87 @@ def read_source(source: str, *, base_dir: Path) -> bytes:
         raise PhotoError(f"cannot read photo {source}: {exc.strerror}") from None
 
 
+# Redirects a photo URL may take, each checked like the first address.
+MAX_REDIRECTS = 5
+
+
 def _fetch(url: str) -> bytes:
+    """A photo URL's bytes. The host is resolved first and the connection goes to the address that was checked
+    (no second lookup a DNS change could redirect): loopback, private, link-local (cloud metadata), multicast and
+    other non-public addresses are refused unless ``PHOTO_FETCH_ALLOWED_NETWORKS`` lists them; every redirect is
+    checked the same way."""
     limit = settings.PHOTO_MAX_BYTES
     try:
-        with requests.get(url, stream=True, timeout=settings.PHOTO_FETCH_TIMEOUT) as response:
-            if response.status_code != 200:
-                raise PhotoError(f"photo URL answered HTTP {response.status_code}: {url}")
-            declared = response.headers.get("Content-Length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise PhotoError(f"photo at {url} is {declared} bytes, more than the {limit} allowed")
-            body = bytearray()
-            for chunk in response.iter_content(64 * 1024):
-                body += chunk
-                if len(body) > limit:
-                    raise PhotoError(f"photo at {url} is more than the {limit} bytes allowed")
-            return bytes(body)
-    except requests.Timeout:
-        raise PhotoError(f"photo URL timed out after {settings.PHOTO_FETCH_TIMEOUT:g} s: {url}") from None
-    except requests.RequestException as exc:
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = _get_checked(url)
+            try:
+                if response.status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                    url = urljoin(url, response.headers["Location"])
+                    continue
+                if response.status != 200:
+                    raise PhotoError(f"photo URL answered HTTP {response.status}: {url}")
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise PhotoError(f"photo at {url} is {declared} bytes, more than the {limit} allowed")
+                body = bytearray()
+                for chunk in response.stream(64 * 1024):
+                    body += chunk
+                    if len(body) > limit:
+                        raise PhotoError(f"photo at {url} is more than the {limit} bytes allowed")
+                return bytes(body)
+            finally:
+                response.release_conn()
+        raise PhotoError(f"photo URL redirected more than {MAX_REDIRECTS} times: {url}")
+    except urllib3.exceptions.NewConnectionError as exc:  # a subclass of the timeout error, for history's sake
         raise PhotoError(f"cannot fetch photo {url}: {exc.__class__.__name__}") from None
+    except urllib3.exceptions.TimeoutError:
+        raise PhotoError(f"photo URL timed out after {settings.PHOTO_FETCH_TIMEOUT:g} s: {url}") from None
+    except urllib3.exceptions.HTTPError as exc:
+        raise PhotoError(f"cannot fetch photo {url}: {exc.__class__.__name__}") from None
+
+
+def _get_checked(url: str) -> urllib3.BaseHTTPResponse:
+    """GET ``url`` from a checked address of its host (no redirect followed)."""
+    parts = urlparse(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PhotoError(f"unsupported photo location {url!r}: use an http(s) URL")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    address = _checked_address(parts.hostname, port)
+    timeout = urllib3.Timeout(connect=settings.PHOTO_FETCH_TIMEOUT, read=settings.PHOTO_FETCH_TIMEOUT)
+    if parts.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address, port, timeout=timeout, retries=False, server_hostname=parts.hostname,
+            assert_hostname=parts.hostname, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+        )  # fmt: skip
+    else:
+        pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    return pool.urlopen("GET", target, headers={"Host": host, "User-Agent": "shop-search photo import"},
+                        redirect=False, preload_content=False)  # fmt: skip
+
+
+def _checked_address(host: str, port: int) -> str:
+    """The first address of ``host`` that may be fetched from; PhotoError when it resolves to none."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise PhotoError(f"cannot resolve the photo host {host!r}") from None
+    allowed = _allowed_networks()
+    for *_rest, sockaddr in infos:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])
+        if any(address in network for network in allowed):
+            return str(address)
+        if address.is_global and not address.is_multicast:
+            return str(address)
+    raise PhotoError(
+        f"photo host {host!r} resolves to a private, loopback, link-local or otherwise non-public address "
+        f"({infos[0][4][0]}): refused (PHOTO_FETCH_ALLOWED_NETWORKS lists networks photos may come from)"
+    )
+
+
+def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(item, strict=False) for item in settings.PHOTO_FETCH_ALLOWED_NETWORKS]
 
 
 def open_checked(data: bytes) -> Image.Image:

@@ -122,7 +122,8 @@ class _SlowHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def photo_server():
+def photo_server(settings):
+    settings.PHOTO_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # a shop hosting its photos on a private address
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _SlowHandler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -274,6 +275,7 @@ def test_photo_url_over_the_size_limit_is_refused(catalog_dir, settings, photo_s
 
 
 def test_unreachable_photo_url_is_reported(catalog_dir, settings):
+    settings.PHOTO_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -312,3 +314,30 @@ def test_orphan_photo_files_are_purged_and_used_ones_kept(catalog_dir, media_roo
 
     assert not orphan.exists()
     assert (media_root / ProductImage.objects.get().file.name).exists()
+
+
+def test_photo_urls_on_private_addresses_are_refused_and_redirects_rechecked(catalog_dir, settings):
+    from catalog.photos import PhotoError, read_source
+
+    for url in ("http://127.0.0.1:9/x.jpg", "http://169.254.169.254/latest/meta-data", "http://10.1.2.3/p.jpg",
+                "http://[::1]/p.jpg", "http://localhost/p.jpg"):  # fmt: skip
+        with pytest.raises(PhotoError, match="non-public address"):
+            read_source(url, base_dir=catalog_dir.path)
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.PHOTO_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]  # the first hop is allowed, the redirect is not
+    try:
+        with pytest.raises(PhotoError, match="169.254.169.254"):
+            read_source(f"http://127.0.0.1:{server.server_address[1]}/p.jpg", base_dir=catalog_dir.path)
+    finally:
+        server.shutdown()
