@@ -2,7 +2,8 @@
 whole pytest suite.
 
 The suite itself starts what it needs beyond that: the embedded PostgreSQL (on first connection) and a real
-Celery worker (a session fixture in tests/conftest.py). Extra arguments go to pytest.
+Celery worker (a session fixture in tests/conftest.py). The embedded PostgreSQL is stopped at the end when the
+suite started it. Extra arguments go to pytest.
 """
 
 import os
@@ -16,9 +17,17 @@ from scripts.services import PYTHON, ROOT, Services
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
 
 
+def embedded_db(action: str, env: dict) -> str:
+    """``manage.py embedded_db ACTION``'s output ("" when the project uses DATABASE_URL instead)."""
+    done = subprocess.run([PYTHON, "manage.py", "embedded_db", action], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
 def main() -> int:
     ensure_browser()
     services = Services()
+    started_database = False
     try:
         env = dict(os.environ)
         env["REDIS_URL"] = services.ensure_redis(env.get("REDIS_URL", DEFAULT_TEST_REDIS))
@@ -26,8 +35,13 @@ def main() -> int:
         env["DJANGO_ENV"] = "test"
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("TRANSFORMERS_OFFLINE", "1")
+        # The suite starts the embedded PostgreSQL if it is not running; stop it afterwards, unless it was running
+        # before (a demo's, say).
+        started_database = embedded_db("status", env).startswith("stopped")
         return subprocess.call([PYTHON, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, env=env)
     finally:
+        if started_database:
+            embedded_db("stop", env)
         services.stop()
 
 
