@@ -132,6 +132,10 @@ PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
 # Seconds to wait for a photo URL to connect and for each read; a slow server costs one import at most this long.
 PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)
+# Photo URLs are fetched from public addresses only; networks listed here (CIDR, comma-separated) are allowed too,
+# for shops that host photos privately (e.g. "10.0.0.0/8,fd00::/8"). Loopback, private, link-local (cloud metadata)
+# and multicast addresses are refused otherwise.
+PHOTO_FETCH_ALLOWED_NETWORKS = env.list("PHOTO_FETCH_ALLOWED_NETWORKS", default=[])
 
 LOGGING = {
     "version": 1,
