@@ -35,7 +35,7 @@ from .cache import cache_key, cache_result, cached_result_json, cached_result_to
 from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
 from .selectors import active_generation_cached, attribute_names, search_products
-from .services import search_event_record, search_log_record
+from .services import UnknownSearchResult, search_event_record, search_log_record
 from .types import SearchQuery, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -217,10 +217,16 @@ def respond(kind: str, payload: dict | str, *, started: float, cache_hit: bool, 
             "cache_hit": cache_hit,
             "generation_id": generation_id,
             "created_at": timezone.now().isoformat(),
-        }, popular=popular)  # fmt: skip
+        }, popular=popular, served=_served_skus(payload))  # fmt: skip
 
     after_response(response, *after, log)
     return response
+
+
+def _served_skus(payload: dict | str) -> list[str]:
+    """The SKUs a response served (a cached payload is the JSON text as stored)."""
+    results = (json.loads(payload) if isinstance(payload, str) else payload)["results"]
+    return [item["sku"] for item in results]
 
 
 class SearchApi(APIView):
@@ -369,10 +375,13 @@ class EventApi(APIView):
     def post(self, request):
         serializer = EventInput(data=request.data)
         serializer.is_valid(raise_exception=True)
-        event = search_event_record(
-            search_id=serializer.validated_data["search_id"],
-            type=serializer.validated_data["type"],
-            sku=serializer.validated_data["sku"],
-            position=serializer.validated_data.get("position"),
-        )
+        try:
+            event = search_event_record(
+                search_id=serializer.validated_data["search_id"],
+                type=serializer.validated_data["type"],
+                sku=serializer.validated_data["sku"],
+                position=serializer.validated_data.get("position"),
+            )
+        except UnknownSearchResult as exc:
+            raise ValidationError({exc.field: [str(exc)]}) from None
         return Response({"id": event.pk, "status": 201}, status=status.HTTP_201_CREATED)

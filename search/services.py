@@ -18,14 +18,21 @@ logger = logging.getLogger(__name__)
 LOG_FLUSH_BATCH = 5000
 
 
-def search_log_record(entry: dict, *, popular: dict | None = None) -> None:
-    """Queue one search log row (a dict of SearchLog fields, ``id`` and ``created_at`` included) and, with
-    ``popular`` (a normalised text search request), count that request's popularity: one round trip to Redis.
-    Searches never wait for the database to write their log; without Redis the row is written directly (and the
-    count is lost, with a warning)."""
+# How long after a search its results may receive storefront events (clicks, add to cart).
+EVENT_WINDOW_SECONDS = 24 * 3600
+
+
+def search_log_record(entry: dict, *, popular: dict | None = None, served: list[str] | None = None) -> None:
+    """Queue one search log row (a dict of SearchLog fields, ``id`` and ``created_at`` included), remember the SKUs
+    it ``served`` (so that events can only refer to a real search's results) and, with ``popular`` (a normalised
+    text search request), count that request's popularity: one round trip to Redis. Searches never wait for the
+    database to write their log; without Redis the row is written directly (and the count is lost, with a
+    warning)."""
     try:
         pipeline = client().pipeline(transaction=False)
         pipeline.rpush(redis_key("log-buffer"), json.dumps(entry, default=str))
+        if served is not None:
+            pipeline.set(redis_key("served", entry["id"]), json.dumps(served), ex=EVENT_WINDOW_SECONDS)
         if popular is not None:
             popularity_count(pipeline, popular)
         queued, *counted = pipeline.execute(raise_on_error=False)
@@ -59,5 +66,27 @@ def search_logs_write(entries: list[dict]) -> None:
     SearchLog.objects.bulk_create(rows, ignore_conflicts=True)
 
 
+class UnknownSearchResult(ValueError):
+    """An event that refers to no search served in the last ``EVENT_WINDOW_SECONDS``, or to a product that
+    search did not return; ``field`` says which."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def search_event_record(*, search_id: uuid.UUID, type: str, sku: str, position: int | None) -> SearchEvent:
+    """Record a storefront event on a search's result; ``UnknownSearchResult`` when the search or the product in
+    its results is not known (made-up events must not skew click-through analytics). Without Redis the event is
+    recorded unchecked (and it is logged)."""
+    try:
+        served = client().get(redis_key("served", str(search_id)))
+    except redis.RedisError as exc:
+        unavailable_warn("event check", exc)
+        served = None
+    else:
+        if served is None:
+            raise UnknownSearchResult("search_id", "no such search in the last 24 hours")
+        if sku not in json.loads(served):
+            raise UnknownSearchResult("sku", "not among that search's results")
     return SearchEvent.objects.create(search_id=search_id, type=type, sku=sku, position=position)

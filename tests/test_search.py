@@ -439,6 +439,18 @@ def test_searches_are_logged_and_events_refer_to_them(api, small_shop):
     )
     assert bad.status_code == 400 and set(bad.json()) >= {"search_id", "type"}
 
+    # events refer to real searches and their results only (made-up ones would skew click-through)
+    def event(**fields):
+        body = {"search_id": search_id, "type": "click", "sku": "HOO-GRE", **fields}
+        return api.post("/api/v1/events", body, content_type="application/json")
+
+    made_up = event(search_id="00000000-0000-4000-8000-000000000000")
+    assert made_up.status_code == 400 and "search_id" in made_up.json()
+    not_served = event(sku="TEN-RED")
+    assert not_served.status_code == 400 and not_served.json()["sku"] == ["not among that search's results"]
+    assert event(search_id=hit.json()["search_id"]).status_code == 201  # a cache hit's results count as served
+    assert SearchEvent.objects.count() == 2
+
 
 # --- limits and errors ------------------------------------------------------------------------------------------
 
