@@ -3,13 +3,15 @@ token-authenticated single-product write (``PUT /api/v1/products/{sku}``)."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from shop_search.serializers import error_responses
 
 from .models import Category, Product, ProductImage
 from .records import RecordError, parse_product
@@ -70,8 +72,20 @@ def _products():
     )
 
 
+class ProductPageOutput(serializers.Serializer):
+    """A page of the product list (``ProductPagination``)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductListOutput(many=True)
+
+
 class ProductListApi(APIView):
-    @extend_schema(responses={200: ProductListOutput(many=True)})
+    @extend_schema(
+        parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="at most 100")],
+        responses={200: ProductPageOutput, **error_responses(404, 429)},
+    )
     def get(self, request):
         paginator = ProductPagination()
         page = paginator.paginate_queryset(_products().order_by("sku"), request, view=self)
@@ -84,12 +98,13 @@ class ProductDetailApi(APIView):
     def get_permissions(self):
         return [IsAdminUser()] if self.request.method == "PUT" else []
 
-    @extend_schema(responses={200: ProductDetailOutput})
+    @extend_schema(responses={200: ProductDetailOutput, **error_responses(400, 404, 429)})
     def get(self, request, sku: str):
         product = get_object_or_404(_products().prefetch_related("categories", "variants"), sku=sku)
         return Response(ProductDetailOutput(product).data)
 
-    @extend_schema(request=dict, responses={200: ProductDetailOutput, 201: ProductDetailOutput})
+    @extend_schema(request=dict, responses={200: ProductDetailOutput, 201: ProductDetailOutput,
+                                            **error_responses(400, 401, 403, 413)})  # fmt: skip
     def put(self, request, sku: str):
         """Create or update one product from a record in the catalog format (photos as http(s) URLs)."""
         data = request.data if isinstance(request.data, dict) else {}

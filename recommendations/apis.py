@@ -2,7 +2,7 @@
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +11,7 @@ from catalog.models import Product
 from search.apis import result_payload
 from search.selectors import active_generation_cached
 from search.types import SearchResult
-from shop_search.serializers import InputSerializer
+from shop_search.serializers import InputSerializer, error_responses
 
 from .selectors import MAX_SIMILAR, NotEmbedded
 from .services import similar_items
@@ -25,15 +25,7 @@ class SimilarInput(InputSerializer):
 
 
 class SimilarApi(APIView):
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("k", int, description=f"how many, at most {MAX_SIMILAR}"),
-            OpenApiParameter("same_category", bool),
-            OpenApiParameter("in_stock", bool),
-            OpenApiParameter("explain", bool),
-        ],
-        responses={200: dict},
-    )
+    @extend_schema(parameters=[SimilarInput], responses={200: dict, **error_responses(400, 404, 429)})
     def get(self, request, sku: str):
         unknown = set(request.query_params) - set(SimilarInput._declared_fields)
         if unknown:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -29,7 +30,7 @@ from rest_framework.views import APIView
 from catalog.photos import PhotoError, open_checked
 from embeddings.queries import photo_query
 from embeddings.selectors import generation_photo_vectors_exist
-from shop_search.serializers import InputSerializer
+from shop_search.serializers import InputSerializer, error_responses
 
 from .cache import cache_key, cache_result, cached_result_json, cached_result_total
 from .filters import Filters
@@ -244,9 +245,16 @@ class SearchApi(APIView):
             OpenApiParameter("price_max", float),
             OpenApiParameter("in_stock", bool),
             OpenApiParameter("rating_min", float),
-            OpenApiParameter("<attribute>", str, description="any product attribute, e.g. color=Black, size=M"),
+            OpenApiParameter(
+                "attributes",
+                OpenApiTypes.OBJECT,
+                style="form",
+                explode=True,
+                description="any product or variant attribute as its own parameter, e.g. color=Black&size=M "
+                "(an unknown attribute is a 400)",
+            ),  # fmt: skip
         ],
-        responses={200: dict},
+        responses={200: dict, **error_responses(400, 429)},
     )
     def get(self, request):
         started = time.perf_counter()
@@ -291,7 +299,7 @@ class ImageSearchApi(APIView):
     parser_classes = [MultiPartParser, JSONParser]
     permission_classes = [AllowAny]  # a storefront search, even though it is a POST
 
-    @extend_schema(request=dict, responses={200: dict})
+    @extend_schema(request=dict, responses={200: dict, **error_responses(400, 409, 413, 415, 429)})
     def post(self, request):
         started = time.perf_counter()
         try:
@@ -371,7 +379,7 @@ class EventApi(APIView):
 
     permission_classes = [AllowAny]
 
-    @extend_schema(request=EventInput, responses={201: dict})
+    @extend_schema(request=EventInput, responses={201: dict, **error_responses(400, 429)})
     def post(self, request):
         serializer = EventInput(data=request.data)
         serializer.is_valid(raise_exception=True)

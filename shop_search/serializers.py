@@ -11,3 +11,11 @@ class InputSerializer(serializers.Serializer):
 
     def get_fields(self):
         return {name: copy.copy(declared) for name, declared in self._declared_fields.items()}
+
+
+def error_responses(*codes: int) -> dict:
+    """OpenAPI responses for the error statuses an endpoint answers, each a JSON object ({field: [messages]} or
+    {"detail": "..."}, with "status")."""
+    from drf_spectacular.types import OpenApiTypes
+
+    return dict.fromkeys(codes, OpenApiTypes.OBJECT)

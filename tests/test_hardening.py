@@ -83,3 +83,18 @@ def test_an_oversized_description_is_refused_by_the_api(api, django_user_model):
     response = api.put("/api/v1/products/BIG", body, content_type="application/json",
                        HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
     assert response.status_code == 400 and "at most 100000 allowed" in json.dumps(response.json())
+
+
+def test_the_schema_says_what_the_api_does(api):
+    schema = api.get("/api/schema/", {"format": "json"}).json()
+    paths = schema["paths"]
+    page = paths["/api/v1/products"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert page == {"$ref": "#/components/schemas/ProductPageOutput"}  # a page object, as the API answers
+    assert set(schema["components"]["schemas"]["ProductPageOutput"]["properties"]) == {"count", "next", "previous",
+                                                                                     "results"}  # fmt: skip
+    names = [p["name"] for p in paths["/api/v1/search"]["get"]["parameters"]]
+    assert "<attribute>" not in names and "attributes" in names
+    [k] = [p for p in paths["/api/v1/products/{sku}/similar"]["get"]["parameters"] if p["name"] == "k"]
+    assert (k["schema"]["minimum"], k["schema"]["maximum"]) == (1, 50)
+    assert {"400", "409", "413", "415"} <= set(paths["/api/v1/search/image"]["post"]["responses"])
+    assert {"400", "401", "403", "413"} <= set(paths["/api/v1/products/{sku}"]["put"]["responses"])
