@@ -103,11 +103,11 @@ def generation_warm(generation):
     return joint
 
 
-def warm_up() -> Readiness:
+def warm_up(*, searches: bool = True) -> Readiness:
     """One warm-up attempt in this thread: the active generation's models loaded and exercised, one nearest-neighbour
-    statement on its fused index (the connection and the index's first pages), the spelling vocabulary, term
-    statistics and word frequencies read, the URL modules imported. Ready without a generation (keyword search
-    needs no model). Records and returns the state; never raises."""
+    statement on its fused index (the connection and the index's first pages), with ``searches`` (a web process)
+    the spelling vocabulary, term statistics and word frequencies read, the URL modules imported. Ready without a
+    generation (keyword search needs no model). Records and returns the state; never raises."""
     from django.urls import get_resolver
 
     from embeddings.selectors import active_generation, nearest_products
@@ -129,9 +129,10 @@ def warm_up() -> Readiness:
             except ValueError as exc:  # dimensions that do not match: search reports it, readiness does not
                 logger.warning("warm-up search statement skipped: %s", exc)
             detail = f"generation {generation.pk} warm"
-        current_vocabulary()
-        term_statistics()  # the keyword signal's inverse document frequencies and category names
-        is_common_word("warm")  # loads the language's word frequencies
+        if searches:  # a web process: what its first search would read (a worker's tasks do not need it soon)
+            current_vocabulary()
+            term_statistics()  # the keyword signal's inverse document frequencies and category names
+            is_common_word("warm")  # loads the language's word frequencies
         _urls = get_resolver().url_patterns  # imports the URL modules and views (0.1 s of a first request)
     except Exception as exc:  # noqa: BLE001 - a process that cannot warm up yet stays up and says why
         seconds = time.monotonic() - started
@@ -205,7 +206,7 @@ def _on_activation(sender, generation_id: int, **kwargs) -> None:
 def _run(first_attempt: threading.Event, wake: threading.Event, watch: bool) -> None:
     pause = RETRY_FIRST_SECONDS
     try:
-        while not warm_up().ready:
+        while not warm_up(searches=watch).ready:
             first_attempt.set()
             _record(detail=f"warm-up failed, retrying in {pause:.0f} s")
             connections.close_all()  # this thread's connections: a broken one is not reused
