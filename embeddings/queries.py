@@ -27,12 +27,6 @@ class PhotoQuery:
     joint_vector: np.ndarray | None  # joint space (photo, refined by the text if any); None: text-only head
 
 
-def text_only(generation: EmbeddingGeneration) -> bool:
-    """Whether the generation's joint space is the text encoder's alone (a catalog with too few photos to train an
-    alignment head): no photo has a joint-space vector, and the fused vector is the text vector."""
-    return bool(generation.text_only)
-
-
 @functools.lru_cache(maxsize=2048)
 def query_text_vectors(generation: EmbeddingGeneration, text: str) -> tuple[np.ndarray, np.ndarray]:
     """(text encoder vector, joint-space vector) of a query; repeated queries are not encoded again."""
@@ -49,7 +43,7 @@ def photo_query(generation: EmbeddingGeneration, image, text: str = "") -> Photo
     encoders, head = generation_models(generation)
     set_threads(settings.SEARCH_TORCH_THREADS)
     image_vector = encoders.image.encode_images([image.convert("RGB")])[0]
-    if text_only(generation):
+    if generation.text_only:  # no joint space: a catalog with too few photos to train an alignment head
         return PhotoQuery(image_vector=image_vector, joint_vector=None)
     joint = head.project(image_vector[None, :], "image")[0]
     if text:

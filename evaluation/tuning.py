@@ -75,14 +75,11 @@ def mean_ndcg(
     skus: dict[int, str],
     thresholds: dict[str, float] | None = None,
 ) -> float:
+    """Mean NDCG@10 of the queries with relevant products."""
     judged = [item for item in prepared if item.query.relevant]
-    if not judged:
-        return 0.0
-    total = 0.0
-    for item in judged:
-        ranking = [skus.get(pid, "") for pid in hybrid_ids(item, generation, config, thresholds)[:10]]
-        total += ndcg_at(ranking, item.query.relevant)
-    return total / len(judged)
+    return _mean(
+        judged, generation, config, skus, thresholds, lambda found, item: ndcg_at(found[:10], item.query.relevant)
+    )
 
 
 def mean_f1(
@@ -93,13 +90,19 @@ def mean_f1(
     thresholds: dict[str, float] | None = None,
 ) -> float:
     """Mean F1 of the whole match set; a query with no relevant product scores 1 when it finds nothing, else 0."""
-    if not prepared:
+
+    def f1(found: list[str], item: PreparedQuery) -> float:
+        return match_set_scores(found, item.query.relevant)[2] if item.query.relevant else float(not found)
+
+    return _mean(prepared, generation, config, skus, thresholds, f1)
+
+
+def _mean(items, generation, config, skus, thresholds, score: Callable[[list[str], PreparedQuery], float]) -> float:
+    """Mean of ``score(match set as skus, item)`` over ``items`` (0 without any)."""
+    if not items:
         return 0.0
-    total = 0.0
-    for item in prepared:
-        members = [skus.get(pid, "") for pid in hybrid_ids(item, generation, config, thresholds)]
-        total += match_set_scores(members, item.query.relevant)[2] if item.query.relevant else float(not members)
-    return total / len(prepared)
+    found = ([skus.get(pid, "") for pid in hybrid_ids(item, generation, config, thresholds)] for item in items)
+    return sum(score(skus_found, item) for skus_found, item in zip(found, items, strict=True)) / len(items)
 
 
 def thresholds_tune(

@@ -129,7 +129,7 @@ def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexeme
 def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
     """Each word's lexemes under the text search configuration (stemmed; none for a stop word), remembered per
     process: a new word costs one query, once."""
-    result = {word: _lexemes_cached(word) for word in dict.fromkeys(words)}
+    result = {word: _known.get(word) for word in dict.fromkeys(words)}
     missing = [word for word, found in result.items() if found is None]
     if missing:
         with connection.cursor() as cursor:
@@ -144,10 +144,6 @@ def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
 
 _known: dict[str, tuple[str, ...]] = {}
 KNOWN_WORDS_KEEP = 100_000
-
-
-def _lexemes_cached(word: str) -> tuple[str, ...] | None:
-    return _known.get(word)
 
 
 def _remember(word: str, found: tuple[str, ...]) -> None:
@@ -168,13 +164,17 @@ class KeywordQuery:
     score: str
     terms: str  # a LATERAL sub-select after ``d`` and ``kq``: each group's ``ts_rank`` in ``d``, once per row (``kt``)
     words: int
-    names_category: bool = False  # the query names one of the shop's categories: its kind is known
     # With a named kind: its categories' facet values (``kq.kinds``), the condition of having every word, and the
     # term statistics the query was made with (the kind's counts are remembered while they hold: search.candidates).
     kinds: tuple[str, ...] = ()
     every: str = ""
     every_at_most: int = 0  # how many products can have every word (the fewest that have one of them)
     catalog: object = None
+
+    @property
+    def names_category(self) -> bool:
+        """The query names one of the shop's categories: its kind is known."""
+        return bool(self.kinds)
 
 
 def head_position(tokens: list[str]) -> int:
@@ -278,7 +278,6 @@ def keyword_query(
         score="(" + score + ")",
         terms=lateral,
         words=len(groups),
-        names_category=bool(head_match and kinds),
         kinds=tuple(f"category={path}" for path in kinds) if head_match else (),
         every=" && ".join(f"kq.g{n}" for n in range(len(groups))),
         every_at_most=min(

@@ -47,6 +47,22 @@ class MatchSet:
     facets: dict[str, list[dict]]
 
 
+def _thresholds(
+    generation: EmbeddingGeneration, thresholds: Mapping[str, float] | None = None
+) -> dict[str, tuple[float, str]]:
+    """Every threshold in effect ("<kind>:<signal>" -> (threshold, source)): calibrated, then tuned (``evaluate
+    --tune --store``), then settings, then ``thresholds`` (``evaluate --tune`` trying some), each overriding the
+    one before."""
+    calibrated = (generation.relevance or {}).get("signals", {})
+    layers = (
+        ("calibrated", {key: values["threshold"] for key, values in calibrated.items()}),
+        ("tuned", (generation.search_fusion or {}).get("thresholds", {})),
+        ("settings", settings.SEARCH_RELEVANCE_THRESHOLDS),
+        ("evaluate", thresholds or {}),
+    )
+    return {key: (float(value), source) for source, layer in layers for key, value in layer.items()}
+
+
 def signal_scales(
     generation: EmbeddingGeneration | None, kind: str, thresholds: Mapping[str, float] | None = None
 ) -> dict[str, Scale]:
@@ -55,17 +71,14 @@ def signal_scales(
     if generation is None:
         return {}
     calibrated = (generation.relevance or {}).get("signals", {})
-    tuned = (generation.search_fusion or {}).get("thresholds", {})
-    overrides = {**settings.SEARCH_RELEVANCE_THRESHOLDS, **(thresholds or {})}
     scales = {}
     prefix = f"{kind}:"
-    for key in {*calibrated, *tuned, *overrides}:
+    for key, (threshold, _source) in _thresholds(generation, thresholds).items():
         if not key.startswith(prefix) or key == PHOTO_DOMAIN:
             continue
         base = calibrated.get(key)
         scale = Scale(base["floor"], base["threshold"], base["typical"]) if base else UNCALIBRATED
-        threshold = overrides.get(key, tuned.get(key, scale.threshold))
-        scales[key[len(prefix) :]] = Scale(scale.floor, float(threshold), max(scale.typical, float(threshold) + 0.01))
+        scales[key[len(prefix) :]] = Scale(scale.floor, threshold, max(scale.typical, threshold + 0.01))
     return scales
 
 
@@ -74,28 +87,14 @@ def photo_domain_gate(generation: EmbeddingGeneration | None) -> float | None:
     ``photo:domain``; overridable like the thresholds)."""
     if generation is None:
         return None
-    override = settings.SEARCH_RELEVANCE_THRESHOLDS.get(PHOTO_DOMAIN)
-    if override is not None:
-        return float(override)
-    calibrated = (generation.relevance or {}).get("signals", {}).get(PHOTO_DOMAIN)
-    return None if calibrated is None else float(calibrated["threshold"])
+    gate = _thresholds(generation).get(PHOTO_DOMAIN)
+    return None if gate is None else gate[0]
 
 
 def thresholds_overview(generation: EmbeddingGeneration) -> list[tuple[str, float, str]]:
     """Every signal's threshold in effect, with where it comes from ("calibrated", "tuned", "settings"), for the
     admin's operations page."""
-    calibrated = (generation.relevance or {}).get("signals", {})
-    tuned = (generation.search_fusion or {}).get("thresholds", {})
-    overrides = settings.SEARCH_RELEVANCE_THRESHOLDS
-    rows = []
-    for key in sorted({*calibrated, *tuned, *overrides}):
-        if key in overrides:
-            rows.append((key, float(overrides[key]), "settings"))
-        elif key in tuned:
-            rows.append((key, float(tuned[key]), "tuned"))
-        else:
-            rows.append((key, float(calibrated[key]["threshold"]), "calibrated"))
-    return rows
+    return [(key, value, source) for key, (value, source) in sorted(_thresholds(generation).items())]
 
 
 def match_set(

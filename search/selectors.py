@@ -69,7 +69,6 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
         ),
         corrected_query=corrected_query,
         mode=mode,
-        match_ids=[r.product_id for r in matches.ranking],
     )
 
 

@@ -69,4 +69,3 @@ class SearchResult:
     products: list[dict]  # the page's products, same order as ranking
     corrected_query: str = ""
     mode: str = "hybrid"  # "hybrid", "photo", "keyword" (no generation active yet), "browse"
-    match_ids: list[int] | None = None  # the whole ranked match set as far as it was read (evaluation)

@@ -72,6 +72,13 @@ class CatalogDir:
 
 
 @pytest.fixture
+def api(client):
+    """Django's test client as the storefront's API client (a host ALLOWED_HOSTS accepts)."""
+    client.defaults["HTTP_HOST"] = "localhost"
+    return client
+
+
+@pytest.fixture
 def catalog_dir(tmp_path) -> CatalogDir:
     return CatalogDir(tmp_path / "catalog")
 

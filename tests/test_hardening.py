@@ -12,12 +12,6 @@ from catalog.models import Product
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
 @pytest.mark.parametrize(
     ("path", "field"),
     [

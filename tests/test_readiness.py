@@ -17,12 +17,6 @@ from .conftest import build_generation, jpeg_bytes, write_small_catalog
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def api(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
 def forget_models() -> None:
     """Drop this process's loaded models and encoded queries, as in a process that has just started."""
     from embeddings import queries

@@ -24,12 +24,6 @@ NONSENSE = ["zzzzqqq", "qwxv plkj", "laptop charger", "espresso machine"]
 
 
 @pytest.fixture
-def api(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
-@pytest.fixture
 def small_shop(catalog_dir):
     """16 products (tents, jackets, hoodies, bottles in four colours) with photos and an active generation."""
     catalog_import(path=write_small_catalog(catalog_dir))

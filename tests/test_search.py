@@ -34,12 +34,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def api(client):
-    client.defaults["HTTP_HOST"] = "localhost"
-    return client
-
-
-@pytest.fixture
 def small_shop(catalog_dir):
     """16 products (4 kinds x 4 colours) with photos, reviews and an active generation (tiny encoders)."""
     catalog_dir.add_review(sku="TEN-RED", rating=5, title="Great tent", body="Dry all night", author="A")

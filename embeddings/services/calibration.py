@@ -91,13 +91,6 @@ def nonsense_queries(count: int = NONSENSE_QUERIES) -> list[str]:
     return queries
 
 
-def _vectors(rows, index: int) -> np.ndarray | None:
-    values = [row[index] for row in rows if row[index] is not None]
-    if not values:
-        return None
-    return l2_normalize(np.array([np.asarray(v, dtype=np.float32) for v in values]))
-
-
 def _sample_products(generation: EmbeddingGeneration) -> list[tuple]:
     """Up to SAMPLE_PRODUCTS products with vectors: id, name, primary category, text, aligned image, fused."""
     with connection.cursor() as cursor:
