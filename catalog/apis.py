@@ -1,5 +1,5 @@
 """Catalog read endpoints (``/api/v1/products``, ``/api/v1/products/{sku}``, ``/api/v1/categories``) and the
-token-authenticated single-product write (``PUT /api/v1/products/{sku}``)."""
+token-authenticated single-product writes (``PUT`` replaces, ``PATCH`` changes the fields it names)."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
@@ -96,7 +96,7 @@ class ProductDetailApi(APIView):
     authentication_classes = [TokenAuthentication]
 
     def get_permissions(self):
-        return [IsAdminUser()] if self.request.method == "PUT" else []
+        return [IsAdminUser()] if self.request.method in ("PUT", "PATCH") else []
 
     @extend_schema(responses={200: ProductDetailOutput, **error_responses(400, 404, 429)})
     def get(self, request, sku: str):
@@ -106,17 +106,28 @@ class ProductDetailApi(APIView):
     @extend_schema(request=dict, responses={200: ProductDetailOutput, 201: ProductDetailOutput,
                                             **error_responses(400, 401, 403, 413)})  # fmt: skip
     def put(self, request, sku: str):
-        """Create or update one product from a record in the catalog format (photos as http(s) URLs)."""
+        """Create or replace one product from a record in the catalog format (photos as http(s) URLs): fields the
+        record leaves out take their defaults."""
+        return self._write(request, sku, partial=False)
+
+    @extend_schema(request=dict, responses={200: ProductDetailOutput, **error_responses(400, 401, 403, 404, 413)})
+    def patch(self, request, sku: str):
+        """Change the fields the body names (catalog format); the product keeps every other field."""
+        get_object_or_404(Product.objects.only("pk"), sku=sku)
+        return self._write(request, sku, partial=True)
+
+    def _write(self, request, sku: str, *, partial: bool) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         if data.get("sku", sku) != sku:
             raise serializers.ValidationError({"sku": ["must match the URL"]})
         try:
-            record = parse_product({**data, "sku": sku})
+            record = parse_product({**data, "sku": sku}, partial=partial)
         except RecordError as exc:
             raise serializers.ValidationError({"product": [str(exc)]}) from None
-        if any("://" not in source for source in record.images):
+        sources = record.images + [source for variant in record.variants for source in variant.images]
+        if any("://" not in source for source in sources):
             raise serializers.ValidationError({"images": ["photos must be http(s) URLs here"]})
-        result = product_upsert(record=record, photo_cache=PhotoCache(base_dir=None))
+        result = product_upsert(record=record, photo_cache=PhotoCache(base_dir=None), replace=not partial)
         product = _products().prefetch_related("categories", "variants").get(pk=result.product.pk)
         body = ProductDetailOutput(product).data
         body["problems"] = result.warnings + result.photo_errors

@@ -21,10 +21,29 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from .models import SKU_MAX_LENGTH
 
-# Longest texts a record may carry (the longest description in luma-dev is about 5,000 characters).
+# Longest texts and lists a record may carry: every text that is stored has a bound, so one broken line (or one
+# hostile API call) cannot put megabytes into a row that every search reads. The longest description in luma-dev
+# is about 5,000 characters, its longest line 12 KB; a line over these is certainly broken.
+NAME_MAX_LENGTH = 255
+BRAND_MAX_LENGTH = 120
 DESCRIPTION_MAX_LENGTH = 100_000
 REVIEW_MAX_LENGTH = 20_000
-MAX_LINE_BYTES = 1024 * 1024  # a product line over 1 MB is certainly broken (the largest in luma-dev is 12 KB)
+ATTRIBUTE_NAME_MAX_LENGTH = 100
+ATTRIBUTE_VALUE_MAX_LENGTH = 1_000
+ATTRIBUTES_MAX = 200  # names per product or variant
+ATTRIBUTE_VALUES_MAX = 100  # values in one attribute's list
+CATEGORY_PATH_MAX_LENGTH = 512  # Category.path
+CATEGORY_NAME_MAX_LENGTH = 200  # one level of the path (Category.name)
+CATEGORIES_MAX = 50
+IMAGE_SOURCE_MAX_LENGTH = 2048  # ProductImage.source
+IMAGES_MAX = 50  # photos per product or variant
+VARIANTS_MAX = 1_000
+MAX_LINE_BYTES = 1024 * 1024
+
+# The product fields a record may carry. An import line or a PATCH replaces those it names and keeps the others
+# (README, "Importing your own catalog"); a PUT replaces them all.
+PRODUCT_FIELDS = ("name", "description", "categories", "brand", "price", "currency", "in_stock", "attributes",
+                  "images", "variants")  # fmt: skip
 
 
 class RecordError(ValueError):
@@ -67,6 +86,8 @@ class ProductRecord:
     attributes: dict[str, str | list[str]] = field(default_factory=dict)
     images: list[str] = field(default_factory=list)
     variants: list[VariantRecord] = field(default_factory=list)
+    # The fields the record named (``PRODUCT_FIELDS``); the others keep what is stored when the product exists.
+    present: frozenset[str] = frozenset(PRODUCT_FIELDS)
     # Problems with parts of the line (a variant without sku) that do not stop the product from importing.
     warnings: list[str] = field(default_factory=list)
 
@@ -171,7 +192,7 @@ def _bool(data: dict[str, Any], key: str, default: bool) -> bool:
     raise RecordError(f"{key!r} must be true or false, got {value!r}")
 
 
-def _str_list(data: dict[str, Any], key: str) -> list[str]:
+def _str_list(data: dict[str, Any], key: str, *, max_items: int, max_length: int) -> list[str]:
     value = data.get(key)
     if value is None:
         return []
@@ -179,7 +200,13 @@ def _str_list(data: dict[str, Any], key: str) -> list[str]:
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise RecordError(f"{key!r} must be a list of strings")
-    return [item.strip() for item in value if item.strip()]
+    items = list(dict.fromkeys(item.strip() for item in value if item.strip()))
+    if len(items) > max_items:
+        raise RecordError(f"{key!r} has {len(items)} entries, at most {max_items} allowed")
+    for item in items:
+        if len(item) > max_length:
+            raise RecordError(f"an entry of {key!r} is {len(item)} characters, at most {max_length} allowed")
+    return items
 
 
 def _attributes(data: dict[str, Any], key: str = "attributes") -> dict[str, str | list[str]]:
@@ -188,12 +215,19 @@ def _attributes(data: dict[str, Any], key: str = "attributes") -> dict[str, str 
         return {}
     if not isinstance(value, dict):
         raise RecordError(f"{key!r} must be an object")
+    if len(value) > ATTRIBUTES_MAX:
+        raise RecordError(f"{key!r} has {len(value)} names, at most {ATTRIBUTES_MAX} allowed")
     attributes: dict[str, str | list[str]] = {}
     for name, raw in value.items():
         name = str(name).strip()
         if not name:
             continue
+        if len(name) > ATTRIBUTE_NAME_MAX_LENGTH:
+            raise RecordError(f"attribute name {name[:40]!r}... is {len(name)} characters, at most "
+                              f"{ATTRIBUTE_NAME_MAX_LENGTH} allowed")  # fmt: skip
         if isinstance(raw, list):
+            if len(raw) > ATTRIBUTE_VALUES_MAX:
+                raise RecordError(f"attribute {name!r} has {len(raw)} values, at most {ATTRIBUTE_VALUES_MAX} allowed")
             items = [_scalar(name, item) for item in raw if item is not None]
             attributes[name] = [item for item in items if item]
         elif raw is not None:
@@ -207,7 +241,11 @@ def _scalar(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, (str, int, float)):
-        return str(value).strip()
+        text = str(value).strip()
+        if len(text) > ATTRIBUTE_VALUE_MAX_LENGTH:
+            raise RecordError(f"attribute {name!r} has a value of {len(text)} characters, at most "
+                              f"{ATTRIBUTE_VALUE_MAX_LENGTH} allowed")  # fmt: skip
+        return text
     raise RecordError(f"attribute {name!r} must be a string or a list of strings")
 
 
@@ -235,16 +273,19 @@ def html_to_text(source: str) -> str:
 # --- records --------------------------------------------------------------------------------------------------
 
 
-def parse_product(data: dict[str, Any]) -> ProductRecord:
+def parse_product(data: dict[str, Any], *, partial: bool = False) -> ProductRecord:
+    """The record of one product line. ``partial`` (a PATCH): ``name`` may be left out like any other field."""
     sku = _required_str(data, "sku", max_length=SKU_MAX_LENGTH)
-    name = _required_str(data, "name", max_length=255)
+    name = _required_str(data, "name", max_length=NAME_MAX_LENGTH) if "name" in data or not partial else ""
     description_html = _optional_str(data, "description", max_length=DESCRIPTION_MAX_LENGTH)
     currency = (_optional_str(data, "currency") or "USD").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise RecordError(f"'currency' must be an ISO 4217 code like USD, got {currency!r}")
     categories = []
-    for raw in _str_list(data, "categories"):
+    for raw in _str_list(data, "categories", max_items=CATEGORIES_MAX, max_length=CATEGORY_PATH_MAX_LENGTH):
         path = category_path(raw)
+        if any(len(part) > CATEGORY_NAME_MAX_LENGTH for part in path.split("/")):
+            raise RecordError(f"a level of category {path[:60]!r}... is over {CATEGORY_NAME_MAX_LENGTH} characters")
         if path and path not in categories:
             categories.append(path)
     record = ProductRecord(
@@ -253,16 +294,19 @@ def parse_product(data: dict[str, Any]) -> ProductRecord:
         description_html=description_html,
         description=html_to_text(description_html),
         categories=categories,
-        brand=_optional_str(data, "brand")[:120],
+        brand=_optional_str(data, "brand", max_length=BRAND_MAX_LENGTH),
         price=_price(data),
         currency=currency,
         in_stock=_bool(data, "in_stock", True),
         attributes=_attributes(data),
-        images=list(dict.fromkeys(_str_list(data, "images"))),
+        images=_str_list(data, "images", max_items=IMAGES_MAX, max_length=IMAGE_SOURCE_MAX_LENGTH),
+        present=frozenset(key for key in PRODUCT_FIELDS if key in data),
     )
     raw_variants = data.get("variants") or []
     if not isinstance(raw_variants, list):
         raise RecordError("'variants' must be a list of objects")
+    if len(raw_variants) > VARIANTS_MAX:
+        raise RecordError(f"'variants' has {len(raw_variants)} entries, at most {VARIANTS_MAX} allowed")
     seen: set[str] = set()
     for index, raw in enumerate(raw_variants, start=1):
         try:
@@ -271,7 +315,7 @@ def parse_product(data: dict[str, Any]) -> ProductRecord:
             variant = VariantRecord(
                 sku=_required_str(raw, "sku", max_length=SKU_MAX_LENGTH),
                 attributes=_attributes(raw),
-                images=list(dict.fromkeys(_str_list(raw, "images"))),
+                images=_str_list(raw, "images", max_items=IMAGES_MAX, max_length=IMAGE_SOURCE_MAX_LENGTH),
                 in_stock=_bool(raw, "in_stock", True),
                 price=_price(raw),
             )

@@ -20,6 +20,7 @@ from django.db.models import Avg, Count
 from . import photos, signals
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
 from .records import (
+    PRODUCT_FIELDS,
     Line,
     ProductRecord,
     RecordError,
@@ -144,11 +145,16 @@ def product_upsert(
     photo_cache: PhotoCache,
     source_hash: str = "",
     category_cache: dict[str, Category] | None = None,
+    replace: bool = False,
 ) -> UpsertResult:
     """Create or update the product ``record.sku`` with its categories, photos and variants, atomically.
 
-    The record is authoritative for the product: categories, photos and variants it no longer lists are removed.
-    With an unchanged ``source_hash`` and no photo errors left from last time, nothing is written.
+    The fields the record names replace what is stored; those it leaves out are kept (``replace``: every field
+    takes the record's value or its default, as a ``PUT``). A list the record names is authoritative: categories,
+    photos and variants it no longer lists are removed. Except photos: one that cannot be read never costs the
+    product a photo, so its earlier copy stays, and while any listed photo is unreadable the photos the record no
+    longer lists stay too. Only a real change is written and announced (re-embedding follows it); with an
+    unchanged ``source_hash`` and no photo errors left from last time, nothing is even read.
     """
     existing = Product.objects.filter(sku=record.sku).first()
     if (
@@ -158,10 +164,11 @@ def product_upsert(
         and not existing.images.exclude(error="").exists()
     ):
         return UpsertResult(product=existing, outcome="unchanged")
+    given = frozenset(PRODUCT_FIELDS) if replace or existing is None else record.present
 
     # Photos are read and stored before the transaction: slow I/O must not hold row locks.
     sources = list(record.images)
-    for variant in record.variants:
+    for variant in record.variants if "variants" in given else []:
         sources += [source for source in variant.images if source not in sources]
     stored = {source: photo_cache.get(source) for source in sources}
 
@@ -169,22 +176,28 @@ def product_upsert(
         product = Product.objects.select_for_update().filter(sku=record.sku).first()
         outcome = "updated" if product else "created"
         product = product or Product(sku=record.sku)
-        product.name = record.name
-        product.description = record.description
-        product.description_html = record.description_html
-        product.price = record.price
-        product.currency = record.currency
-        product.in_stock = record.in_stock
-        product.brand = record.brand
-        product.attributes = record.attributes
+        changed = _set_fields(product, record, given, category_cache)
         product.source_hash = source_hash
-        categories = [category_ensure(path=path, cache=category_cache) for path in record.categories]
-        product.primary_category = categories[0] if categories else None
-        product.save()
-        _set_categories(product, categories)
-        images = _set_images(product, sources, stored)
-        warnings = _set_variants(product, record, images)
-        products_changed(product_ids=[product.id])
+        if product.pk is None:
+            product.save()
+        elif changed:
+            product.save(update_fields=[*changed, "source_hash", "updated_at"])
+        else:
+            Product.objects.filter(pk=product.pk).update(source_hash=source_hash)
+        if "categories" in given:
+            changed += _set_categories(product, [category_ensure(path=path, cache=category_cache)
+                                                 for path in record.categories])  # fmt: skip
+        if "images" in given or "variants" in given:
+            images, photos_changed, warnings = _set_images(product, record, given, stored)
+            changed += photos_changed
+        else:
+            images, warnings = {}, []
+        if "variants" in given:
+            changed += _set_variants(product, record, images, warnings)
+        if outcome == "updated" and not changed:
+            outcome = "unchanged"
+        else:
+            products_changed(product_ids=[product.id])
 
     result = UpsertResult(product=product, outcome=outcome, warnings=record.warnings + warnings)
     for source, photo in stored.items():
@@ -195,47 +208,106 @@ def product_upsert(
     return result
 
 
-def _set_categories(product: Product, categories: list[Category]) -> None:
+def _set_fields(
+    product: Product, record: ProductRecord, given: frozenset[str], category_cache: dict[str, Category] | None
+) -> list[str]:
+    """Copy the record's ``given`` fields onto ``product`` (unsaved); the names of the model fields that changed."""
+    values = {}
+    if "name" in given:
+        values["name"] = record.name
+    if "description" in given:
+        values["description"], values["description_html"] = record.description, record.description_html
+    for name in ("brand", "price", "currency", "in_stock", "attributes"):
+        if name in given:
+            values[name] = getattr(record, name)
+    if "categories" in given:
+        primary = record.categories[0] if record.categories else None
+        values["primary_category"] = category_ensure(path=primary, cache=category_cache) if primary else None
+    changed = []
+    for name, value in values.items():
+        if getattr(product, name) != value:
+            setattr(product, name, value)
+            changed.append(name)
+    return changed
+
+
+def _set_categories(product: Product, categories: list[Category]) -> list[str]:
+    """Make the product's category links match ``categories`` in order; ``["categories"]`` if anything changed."""
     wanted = {category.id: position for position, category in enumerate(categories)}
     links = {link.category_id: link for link in ProductCategory.objects.filter(product=product)}
-    ProductCategory.objects.filter(product=product).exclude(category_id__in=wanted).delete()
-    changed = []
-    for category_id, position in wanted.items():
-        link = links.get(category_id)
-        if link is None:
-            ProductCategory.objects.create(product=product, category_id=category_id, position=position)
-        elif link.position != position:
-            link.position = position
-            changed.append(link)
-    ProductCategory.objects.bulk_update(changed, ["position"])
+    removed, _ = ProductCategory.objects.filter(product=product).exclude(category_id__in=wanted).delete()
+    added = [ProductCategory(product=product, category_id=category_id, position=position)
+             for category_id, position in wanted.items() if category_id not in links]  # fmt: skip
+    moved = [links[category_id] for category_id, position in wanted.items()
+             if category_id in links and links[category_id].position != position]  # fmt: skip
+    for link in moved:
+        link.position = wanted[link.category_id]
+    ProductCategory.objects.bulk_create(added)
+    ProductCategory.objects.bulk_update(moved, ["position"])
+    return ["categories"] if removed or added or moved else []
 
 
 def _set_images(
-    product: Product, sources: list[str], stored: dict[str, photos.StoredPhoto | photos.PhotoError]
-) -> dict[str, ProductImage]:
-    """Make the product's photo rows match ``sources`` in order, keeping the rows (and ids) of known sources."""
-    rows = {image.source: image for image in ProductImage.objects.filter(product=product)}
-    ProductImage.objects.filter(product=product).exclude(source__in=sources).delete()
+    product: Product,
+    record: ProductRecord,
+    given: frozenset[str],
+    stored: dict[str, photos.StoredPhoto | photos.PhotoError],
+) -> tuple[dict[str, ProductImage], list[str], list[str]]:
+    """Make the product's photo rows follow the record, keeping the rows (and ids) of known sources.
+
+    Returns the rows by source, ``["images"]`` if anything changed, and warnings. A listed photo that cannot be
+    read keeps the copy stored earlier; while any listed photo cannot be read, photos the record no longer lists
+    are kept after the listed ones (they go on the import that reads every listed photo)."""
+    rows = {image.source: image for image in ProductImage.objects.filter(product=product).order_by("position")}
+    # What shoppers and the encoders see is the usable photos in order: an unreadable one is only recorded.
+    seen_before = [(image.source, image.file.name) for image in rows.values() if image.usable]
+    # A record that names variants but not photos keeps the product's photos, and adds its variants' new ones.
+    listed = list(record.images) if "images" in given else list(rows)
+    listed += [source for source in stored if source not in listed]
+    failed = [source for source in listed if isinstance(stored.get(source), photos.PhotoError)]
+    # Photos the kept variants show stay as long as those variants do.
+    kept_by_variants = (
+        set()
+        if "variants" in given
+        else set(ProductImage.objects.filter(product=product, variants__isnull=False).values_list("source", flat=True))
+    )
+    unlisted = [source for source in rows if source not in listed]
+    keep = [source for source in unlisted if failed or source in kept_by_variants]
+    warnings = []
+    if failed and any(rows[source].usable for source in keep):
+        warnings.append(
+            f"kept {len(keep)} earlier photo(s) the record no longer lists, because {len(failed)} listed photo(s) "
+            f"could not be read"
+        )
+    ProductImage.objects.filter(pk__in=[rows[source].pk for source in unlisted if source not in keep]).delete()
     result = {}
-    for position, source in enumerate(sources):
+    for position, source in enumerate(listed + keep):
         image = rows.get(source) or ProductImage(product=product, source=source)
+        before = (image.pk, image.position, image.file.name if image.file else "", image.error)
         image.position = position
-        photo = stored[source]
+        photo = stored.get(source)
         if isinstance(photo, photos.PhotoError):
-            image.file, image.content_hash, image.width, image.height = "", "", None, None
-            image.error = str(photo)
-        else:
+            if image.usable:
+                warnings.append(f"photo {source}: kept the copy read earlier")
+            else:
+                image.file, image.content_hash, image.width, image.height = "", "", None, None
+                image.error = str(photo)
+        elif photo is not None:
             image.file = photo.name
             image.content_hash = photo.content_hash
             image.width, image.height = photo.width, photo.height
             image.error = ""
-        image.save()
+        if before != (image.pk, image.position, image.file.name if image.file else "", image.error):
+            image.save()
         result[source] = image
-    return result
+    seen_after = [(image.source, image.file.name) for image in result.values() if image.usable]
+    return result, ["images"] if seen_before != seen_after else [], warnings
 
 
-def _set_variants(product: Product, record: ProductRecord, images: dict[str, ProductImage]) -> list[str]:
-    warnings = []
+def _set_variants(
+    product: Product, record: ProductRecord, images: dict[str, ProductImage], warnings: list[str]
+) -> list[str]:
+    """Make the product's variants match the record's; ``["variants"]`` if anything changed."""
     # Variant skus are unique across the catalog: one claimed by another product is reported, not stolen.
     taken = dict(
         Variant.objects.filter(sku__in=[v.sku for v in record.variants])
@@ -243,20 +315,31 @@ def _set_variants(product: Product, record: ProductRecord, images: dict[str, Pro
         .values_list("sku", "product__sku")
     )
     keep = []
-    existing = {variant.sku: variant for variant in Variant.objects.filter(product=product)}
+    changed = False
+    existing = {variant.sku: variant for variant in Variant.objects.filter(product=product).prefetch_related("images")}
     for variant_record in record.variants:
         if variant_record.sku in taken:
             warnings.append(f"variant {variant_record.sku} skipped: sku already used by {taken[variant_record.sku]}")
             continue
         variant = existing.get(variant_record.sku) or Variant(product=product, sku=variant_record.sku)
-        variant.attributes = variant_record.attributes
-        variant.in_stock = variant_record.in_stock
-        variant.price = variant_record.price
-        variant.save()
-        variant.images.set([images[source] for source in variant_record.images])
+        wanted_images = [images[source] for source in variant_record.images]
+        same = (
+            variant.pk is not None
+            and variant.attributes == variant_record.attributes
+            and variant.in_stock == variant_record.in_stock
+            and variant.price == variant_record.price
+            and {image.pk for image in variant.images.all()} == {image.pk for image in wanted_images}
+        )
+        if not same:
+            variant.attributes = variant_record.attributes
+            variant.in_stock = variant_record.in_stock
+            variant.price = variant_record.price
+            variant.save()
+            variant.images.set(wanted_images)
+            changed = True
         keep.append(variant.sku)
-    Variant.objects.filter(product=product).exclude(sku__in=keep).delete()
-    return warnings
+    removed, _ = Variant.objects.filter(product=product).exclude(sku__in=keep).delete()
+    return ["variants"] if changed or removed else []
 
 
 def products_changed(*, product_ids: list[int]) -> None:

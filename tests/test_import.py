@@ -218,6 +218,100 @@ def test_bad_reimport_loses_nothing_already_imported(catalog_dir):
     assert ProductImage.objects.get().id == image_id
 
 
+def test_a_reimport_with_only_a_name_and_a_corrupt_photo_keeps_everything_good(catalog_dir):
+    # given a full product: price, description, categories, 4 photos, 15 variants
+    photos = [catalog_dir.add_photo(f"full-{n}.jpg", jpeg_bytes(color=(40 * n, 10, 10))) for n in range(4)]
+    variants = [{"sku": f"FULL-{n}", "attributes": {"size": str(n)}, "images": [photos[n % 4]], "price": "12"}
+                for n in range(15)]  # fmt: skip
+    catalog_dir.add_product(sku="FULL", name="Full hoodie", price="55", description="<p>Warm</p>",
+                            categories=["Men/Tops"], images=photos, variants=variants)  # fmt: skip
+    catalog_import(path=catalog_dir.write())
+    before = Product.objects.get(sku="FULL")
+
+    # when a later line names the product with only its name and a photo that is not an image
+    corrupt = catalog_dir.add_photo("corrupt.jpg", b"not a jpeg at all")
+    catalog_dir.product_lines = [json.dumps({"sku": "FULL", "name": "Full hoodie", "images": [corrupt]})]
+    report = catalog_import(path=catalog_dir.write())
+
+    # then nothing good is lost: the fields it left out are kept, and so are the 4 photos it no longer lists
+    product = Product.objects.get(sku="FULL")
+    assert (product.price, product.description, product.primary_category.path) == (Decimal("55.00"), "Warm",
+                                                                                     "Men/Tops")  # fmt: skip
+    assert product.variants.count() == 15
+    usable = [image.source for image in product.images.order_by("position") if image.usable]
+    assert usable == photos
+    # and the unreadable photo is reported, the product counted unchanged (what shoppers see did not change)
+    assert (report.updated, report.unchanged, report.photo_errors) == (0, 1, 1)
+    assert any("kept 4 earlier photo(s)" in issue.message for issue in report.issues)
+    assert product.content_version == before.content_version
+
+    # when the photo is fixed, the record's photo list is applied (the variants it did not name keep theirs)
+    catalog_dir.add_photo("corrupt.jpg", jpeg_bytes(color=(1, 200, 1)))
+    report = catalog_import(path=catalog_dir.write())
+    assert report.updated == 1
+    product = Product.objects.get(sku="FULL")
+    assert [image.source for image in product.images.all() if image.usable] == [corrupt, *photos]  # the variants'
+
+
+def test_a_listed_photo_that_stops_reading_keeps_its_earlier_copy(catalog_dir):
+    photo = catalog_dir.add_photo("p.jpg")
+    catalog_dir.add_product(sku="P", images=[photo])
+    catalog_import(path=catalog_dir.write())
+    stored = ProductImage.objects.get().file.name
+
+    (catalog_dir.path / photo).write_bytes(b"truncated")  # the same path, now broken
+    report = catalog_import(path=catalog_dir.path)
+
+    image = ProductImage.objects.get()
+    assert image.usable and image.file.name == stored
+    assert report.photo_errors == 1 and any("kept the copy read earlier" in i.message for i in report.issues)
+
+
+def test_a_record_replaces_the_fields_it_names_and_keeps_the_others(catalog_dir):
+    photo = catalog_dir.add_photo("p.jpg")
+    catalog_dir.add_product(sku="R", name="Rain jacket", price="80", brand="Luma", description="Dry",
+                            categories=["Men/Jackets"], attributes={"color": "Blue"}, images=[photo],
+                            variants=[{"sku": "R-S", "attributes": {"size": "S"}}])  # fmt: skip
+    catalog_import(path=catalog_dir.write())
+
+    # a price feed: only sku, name and price
+    catalog_dir.product_lines = [json.dumps({"sku": "R", "name": "Rain jacket", "price": "70"})]
+    assert catalog_import(path=catalog_dir.write()).updated == 1
+    product = Product.objects.get(sku="R")
+    assert (product.price, product.brand, product.description) == (Decimal("70.00"), "Luma", "Dry")
+    assert product.attributes == {"color": "Blue"} and product.images.count() == 1
+    assert list(product.variants.values_list("sku", flat=True)) == ["R-S"]
+
+    # a field named empty or null is cleared; named lists are authoritative
+    catalog_dir.product_lines = [json.dumps({"sku": "R", "name": "Rain jacket", "brand": None, "variants": [],
+                                             "categories": []})]  # fmt: skip
+    catalog_import(path=catalog_dir.write())
+    product = Product.objects.get(sku="R")
+    assert (product.brand, product.primary_category, product.variants.count()) == ("", None, 0)
+    assert product.categories.count() == 0 and product.images.count() == 1
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"attributes": {"color": "x" * 1001}}, "at most 1000 allowed"),
+        ({"attributes": {"c" * 101: "x"}}, "at most 100 allowed"),
+        ({"attributes": {"color": ["x"] * 101}}, "at most 100 allowed"),
+        ({"attributes": {f"a{n}": "x" for n in range(201)}}, "at most 200 allowed"),
+        ({"categories": ["Men/" + "x" * 201]}, "over 200 characters"),
+        ({"categories": ["x" * 513]}, "at most 512 allowed"),
+        ({"images": ["https://example.com/" + "x" * 2048]}, "at most 2048 allowed"),
+        ({"brand": "b" * 121}, "at most 120 allowed"),
+        ({"variants": [{"sku": f"V{n}"} for n in range(1001)]}, "at most 1000 allowed"),
+    ],
+)
+def test_every_stored_text_has_a_limit(catalog_dir, fields, message):
+    catalog_dir.add_product(sku="BIG", **fields)
+    report = catalog_import(path=catalog_dir.write())
+    assert report.skipped == 1 and message in report.issues[0].message
+    assert not Product.objects.filter(sku="BIG").exists()
+
+
 def test_same_photo_for_two_products_is_stored_once(catalog_dir, media_root):
     first = catalog_dir.add_photo("one.jpg")
     second = catalog_dir.add_photo("copy.jpg", (catalog_dir.path / first).read_bytes())
@@ -297,8 +391,9 @@ def test_a_photo_replaced_under_the_same_path_is_picked_up_and_force_rereads_all
     # then the product is updated with the new photo
     assert report.updated == 1
     assert (ProductImage.objects.get().width, ProductImage.objects.get().height) == (60, 40)
-    # and --force re-reads products even when nothing changed
-    assert catalog_import(path=catalog_dir.path, force=True).updated == 1
+    # and --force re-reads products even when nothing changed (their photos read again), writing nothing
+    forced = catalog_import(path=catalog_dir.path, force=True)
+    assert (forced.photos_attached, forced.updated, forced.unchanged) == (1, 0, 1)
 
 
 def test_orphan_photo_files_are_purged_and_used_ones_kept(catalog_dir, media_root):

@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import logging
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -565,6 +566,38 @@ def test_the_product_write_endpoint_needs_a_staff_token(api, small_shop, django_
     bad = api.put("/api/v1/products/NEW-1", {**record, "price": "-3"}, content_type="application/json",
                   HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_patch_changes_only_the_fields_it_names_and_put_replaces_the_product(api, small_shop, django_user_model):
+    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    auth = {"HTTP_AUTHORIZATION": f"Token {Token.objects.create(user=staff).key}"}
+    before = api.get("/api/v1/products/TEN-RED").json()
+    assert before["description"] and before["images"]
+
+    # PATCH: a price change keeps the name, description, photos and categories
+    response = api.patch("/api/v1/products/TEN-RED", {"price": "12.50"}, content_type="application/json", **auth)
+    assert response.status_code == 200
+    after = response.json()
+    assert after["price"] == "12.50"
+    assert {k: after[k] for k in ("name", "description", "categories", "images")} == {
+        k: before[k] for k in ("name", "description", "categories", "images")
+    }
+    # a PATCH of an unknown product is a 404 and creates nothing; bad values are a 400
+    assert (
+        api.patch("/api/v1/products/NOPE", {"price": "1"}, content_type="application/json", **auth).status_code == 404
+    )
+    assert not Product.objects.filter(sku="NOPE").exists()
+    bad = api.patch("/api/v1/products/TEN-RED", {"price": "-1"}, content_type="application/json", **auth)
+    assert bad.status_code == 400 and Product.objects.get(sku="TEN-RED").price == Decimal("12.50")
+    assert api.patch("/api/v1/products/TEN-RED", {"price": "1"}, content_type="application/json").status_code == 401
+
+    # PUT: the record is the whole product; what it leaves out takes its default
+    response = api.put("/api/v1/products/TEN-RED", {"name": "Red tent"}, content_type="application/json", **auth)
+    assert response.status_code == 200
+    replaced = response.json()
+    assert (replaced["name"], replaced["description"], replaced["price"], replaced["categories"]) == (
+        "Red tent", "", None, []
+    )  # fmt: skip
 
 
 # --- catalog reads and the API schema ---------------------------------------------------------------------------
