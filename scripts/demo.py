@@ -2,7 +2,8 @@
 
 Starts (or reuses) the embedded PostgreSQL, uses the Redis at REDIS_URL or starts a private one, migrates,
 imports demo_catalog/luma-dev on first run, then runs a Celery worker (with beat) and the web server (gunicorn,
-printing the URLs once it has warmed up) until Ctrl-C, and stops everything it started.
+printing the URLs once it has warmed up) until Ctrl-C, and stops everything it started: the web server, the worker,
+a private Redis and the embedded PostgreSQL unless it was running before.
 """
 
 import json
@@ -55,6 +56,8 @@ def main() -> int:
         env.setdefault("HF_HUB_OFFLINE", "1")
         env.setdefault("TRANSFORMERS_OFFLINE", "1")
         env["REDIS_URL"] = services.ensure_redis(env.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+        # migrate starts the embedded PostgreSQL if it is not running: stopped at the end then, else left alone.
+        services.track_embedded_db(env)
         manage("migrate", "--noinput", "-v0", env=env)
         manage("demo_setup", "--catalog", str(DEMO_CATALOG), env=env)
         port = int(env.get("PORT", "8000"))
@@ -104,7 +107,7 @@ def main() -> int:
             f"  health        {base}/healthz   (alive), {base}/readyz   (warmed up)\n"
             f"  admin         {base}/admin/   (staff login printed above): products, {base}/admin/operations/,\n"
             f"                {base}/admin/analytics/, {base}/admin/playground/\n"
-            f"Ctrl-C stops the web server, the worker and any Redis started for the demo.\n",
+            f"Ctrl-C stops the web server, the worker and any Redis or PostgreSQL started for the demo.\n",
             flush=True,
         )
         return web.wait()

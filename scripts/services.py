@@ -1,4 +1,5 @@
-"""Helpers for the demo and test commands: find Redis or start a private one, start and stop child processes."""
+"""Helpers for the demo and test commands: find Redis or start a private one, start and stop child processes, and
+stop the embedded PostgreSQL at the end when the command's processes started it."""
 
 from __future__ import annotations
 
@@ -51,11 +52,26 @@ def redis_server_binary() -> str:
     return REDIS_SERVER_PATH
 
 
+def embedded_db(action: str, env: dict[str, str]) -> str:
+    """``manage.py embedded_db ACTION``'s output ("" when the project uses DATABASE_URL instead)."""
+    done = subprocess.run([PYTHON, "manage.py", "embedded_db", action], cwd=ROOT, env=env, capture_output=True,
+                          text=True, check=False)  # fmt: skip
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
 @dataclass
 class Services:
-    """Child processes started by a command, stopped in reverse order by ``stop()``."""
+    """Child processes started by a command, stopped in reverse order by ``stop()``; then the embedded PostgreSQL
+    if ``track_embedded_db`` found it stopped (the command's processes start it on their first connection)."""
 
     processes: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
+    embedded_db_env: dict[str, str] | None = None
+
+    def track_embedded_db(self, env: dict[str, str]) -> None:
+        """Call before anything connects: ``stop()`` stops the embedded PostgreSQL of ``env`` unless it runs now
+        (a demo's or another command's server is left alone)."""
+        if embedded_db("status", env).startswith("stopped"):
+            self.embedded_db_env = env
 
     def start(self, name: str, args: list[str], **kwargs) -> subprocess.Popen:
         process = subprocess.Popen(args, cwd=ROOT, start_new_session=True, **kwargs)
@@ -73,6 +89,9 @@ class Services:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         self.processes.clear()
+        if self.embedded_db_env is not None:
+            embedded_db("stop", self.embedded_db_env)
+            self.embedded_db_env = None
 
     def ensure_redis(self, url: str) -> str:
         """``url`` if a Redis answers there, else the URL of a private redis-server started on a free port."""

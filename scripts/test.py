@@ -17,17 +17,9 @@ from scripts.services import PYTHON, ROOT, Services
 DEFAULT_TEST_REDIS = "redis://127.0.0.1:6379/15"
 
 
-def embedded_db(action: str, env: dict) -> str:
-    """``manage.py embedded_db ACTION``'s output ("" when the project uses DATABASE_URL instead)."""
-    done = subprocess.run([PYTHON, "manage.py", "embedded_db", action], cwd=ROOT, env=env, capture_output=True,
-                          text=True, check=False)  # fmt: skip
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
 def main() -> int:
     ensure_browser()
     services = Services()
-    started_database = False
     try:
         env = dict(os.environ)
         env["REDIS_URL"] = services.ensure_redis(env.get("REDIS_URL", DEFAULT_TEST_REDIS))
@@ -37,11 +29,9 @@ def main() -> int:
         env.setdefault("TRANSFORMERS_OFFLINE", "1")
         # The suite starts the embedded PostgreSQL if it is not running; stop it afterwards, unless it was running
         # before (a demo's, say).
-        started_database = embedded_db("status", env).startswith("stopped")
+        services.track_embedded_db(env)
         return subprocess.call([PYTHON, "-m", "pytest", *sys.argv[1:]], cwd=ROOT, env=env)
     finally:
-        if started_database:
-            embedded_db("stop", env)
         services.stop()
 
 

@@ -4,7 +4,8 @@ benchmarks), and the one check of every text an API request carries (``ApiInputM
 import json
 import time
 
-from django.core.exceptions import RequestDataTooBig
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import JsonResponse
 
 
@@ -26,17 +27,34 @@ class ApiInputMiddleware:
     """One check for every text an API request carries towards the database: the path, every query parameter,
     every form field and every string of a JSON body. PostgreSQL cannot store a NUL character, and a lone UTF-16
     surrogate is no text at all: either is a 400 with the field that held it, before any view runs (``DataError``
-    500s otherwise, wherever a view forgot). A JSON body must be an object: every API endpoint takes one."""
+    500s otherwise, wherever a view forgot). A JSON body must be an object: every API endpoint takes one. A body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a 413 and more than ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` fields a 400, in the API's
+    JSON shape, before anything reads them (Django's own answers are HTML pages, or a 500 after a half-read form)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if request.path.startswith("/api/"):
-            errors = request_text_errors(request)
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if limit is not None and _content_length(request) > limit:
+                detail = f"request body too large: at most {limit} bytes ({limit / 2**20:g} MB)"
+                return JsonResponse({"detail": detail, "status": 413}, status=413)
+            try:
+                errors = request_text_errors(request)
+            except TooManyFieldsSent:
+                detail = f"too many query parameters or form fields: at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS}"
+                return JsonResponse({"detail": detail, "status": 400}, status=400)
             if errors:
                 return JsonResponse({**errors, "status": 400}, status=400)
         return self.get_response(request)
+
+
+def _content_length(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 def request_text_errors(request) -> dict[str, list[str]]:

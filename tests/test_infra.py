@@ -167,3 +167,107 @@ def test_a_celery_task_runs_in_a_real_worker_through_redis(live_worker, catalog_
     assert summary["created"] == 1
     assert Product.objects.get(sku="W1").name == "Worker-imported tent"
     assert result.status == "SUCCESS"
+
+
+# --- what a command starts, it stops -------------------------------------------------------------------------
+
+
+def _demo_interrupted_in_its_import(data_dir, *, before_ctrl_c=lambda: None) -> subprocess.CompletedProcess:
+    """Run ``python -m scripts.demo`` (``make demo``) on its own data folder until it has migrated and begins to
+    import the demo catalog, then press Ctrl-C (SIGINT to its process group, as a terminal does)."""
+    import signal
+    import threading
+    import time
+
+    env = {**os.environ, "SHOP_SEARCH_DATA_DIR": str(data_dir), "DJANGO_ENV": "local", "PORT": str(free_port()),
+           "PYTHONUNBUFFERED": "1"}  # fmt: skip
+    env.pop("DATABASE_NAME", None)
+    demo = subprocess.Popen([sys.executable, "-m", "scripts.demo"], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(demo.stdout), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 90
+        while not any(line.startswith("Importing the demo catalog") for line in lines):
+            assert demo.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, f"the demo did not migrate within 90 s: {''.join(lines)}"
+            time.sleep(0.1)
+        before_ctrl_c()
+        os.killpg(demo.pid, signal.SIGINT)
+        demo.wait(timeout=60)
+        reader.join(timeout=10)
+        return subprocess.CompletedProcess(demo.args, demo.returncode, "".join(lines))
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the suite runs against DATABASE_URL")
+def test_ctrl_c_in_the_demo_stops_the_embedded_postgresql_it_started(tmp_path):
+    import contextlib
+
+    import psutil
+
+    # given a data folder where no server runs
+    pgdata = tmp_path / "postgres"
+    postmaster = []
+    try:
+        # when the demo has started the server (to migrate) and is interrupted
+        def server_runs():
+            assert embedded_postgres.is_running(pgdata)
+            postmaster.append(int((pgdata / "postmaster.pid").read_text().split()[0]))
+
+        result = _demo_interrupted_in_its_import(tmp_path, before_ctrl_c=server_runs)
+
+        # then it has stopped that server: no postmaster process is left
+        assert result.returncode == 0, result.stdout
+        assert not embedded_postgres.is_running(pgdata)
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(postmaster[0]).wait(timeout=10)  # pg_ctl stop returns as it removes postmaster.pid
+    finally:
+        embedded_postgres.stop(pgdata)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the suite runs against DATABASE_URL")
+def test_ctrl_c_in_the_demo_leaves_a_running_embedded_postgresql_alone(tmp_path):
+    # given a server that runs before the demo starts
+    pgdata = tmp_path / "postgres"
+    server = embedded_postgres.ensure_running(pgdata)
+    try:
+        # when the demo has used it (to migrate) and is interrupted
+        result = _demo_interrupted_in_its_import(tmp_path)
+
+        # then the server still runs: the same postmaster
+        assert result.returncode == 0, result.stdout
+        assert embedded_postgres.is_running(pgdata)
+        assert int((pgdata / "postmaster.pid").read_text().split()[0]) == server.pid
+    finally:
+        embedded_postgres.stop(pgdata)
+
+
+@pytest.mark.skipif(bool(os.environ.get("DATABASE_URL")), reason="the suite runs against DATABASE_URL")
+def test_make_lint_checks_migrations_without_starting_the_embedded_postgresql(tmp_path):
+    import shutil
+
+    if not shutil.which("make"):
+        pytest.skip("make is not installed")
+    # given the migrations check exactly as `make lint` runs it, on a data folder where no server runs
+    dry_run = subprocess.run(["make", "-n", "lint"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    [command] = [line for line in dry_run.replace("\\\n", " ").splitlines() if "makemigrations" in line]
+    env = {**os.environ, "SHOP_SEARCH_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_NAME", None)
+    pgdata = tmp_path / "postgres"
+    try:
+        # when it runs
+        result = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+        # then it has compared models and migrations (whatever it found), quietly, and started no server
+        assert "No changes detected" in result.stdout or "Migrations for" in result.stdout, result.stderr
+        assert "Warning" not in result.stderr
+        assert not pgdata.exists() and not embedded_postgres.is_running(pgdata)
+    finally:
+        embedded_postgres.stop(pgdata)

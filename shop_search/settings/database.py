@@ -6,6 +6,9 @@ EMBEDDED_POSTGRES_DIR = DATA_DIR / "postgres"
 # Buffer pool of the embedded server (applied when it starts): enough to keep the active generation's HNSW
 # indexes in memory (about 700 MB at 50,000 products with photos). Shared memory is only touched as it fills.
 EMBEDDED_POSTGRES_SHARED_BUFFERS = env.str("EMBEDDED_POSTGRES_SHARED_BUFFERS", default="1GB")
+# Off: a process connects to the embedded server only when it is running and never starts it (connecting fails
+# instead). ``make lint`` turns it off, so that ``makemigrations --check`` leaves no server behind it.
+EMBEDDED_POSTGRES_AUTOSTART = env.bool("EMBEDDED_POSTGRES_AUTOSTART", default=True)
 
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
