@@ -1,8 +1,13 @@
-"""Anonymous throttling: a fixed-window counter per client in Redis, one round trip per request (INCR and EXPIRE
-pipelined). DRF's default throttle keeps every request time of the window in one cache entry and reads, trims and
-writes it back on each request: at a generous rate that entry grows to thousands of timestamps, and every search
-pays to move it. A fixed window lets a client reach twice the rate across a window boundary, which is the usual
-price of the cheap counter.
+"""Throttling of storefront clients: a fixed-window counter per client in Redis, one round trip per request (INCR
+and EXPIRE pipelined). DRF's default throttle keeps every request time of the window in one cache entry and reads,
+trims and writes it back on each request: at a generous rate that entry grows to thousands of timestamps, and every
+search pays to move it. A fixed window lets a client reach twice the rate across a window boundary, which is the
+usual price of the cheap counter.
+
+A client is its address (as seen through ``TRUSTED_PROXY_COUNT`` proxies), and with a search-only API key the key
+and its address together, at the key's own rate (per address, like Algolia's ``maxQueriesPerIPPerHour``: a key
+embedded in a storefront is shared by all its shoppers). Staff (tokens, admin keys, the admin's session) are not
+throttled.
 
 When Redis cannot be reached, requests pass (and it is logged), because refusing every anonymous search would be
 worse than not throttling for a while."""
@@ -28,7 +33,7 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), PERIODS[period]
 
 
-class AnonThrottle(BaseThrottle):
+class ClientThrottle(BaseThrottle):
     def __init__(self):
         self.retry_after: float | None = None
 
@@ -37,9 +42,14 @@ class AnonThrottle(BaseThrottle):
             return True
         from search.cache import client, redis_key
 
-        limit, period = parse_rate(settings.SEARCH_ANON_RATE)  # read per request: tests and deployments change it
+        from .models import ApiKey
+
+        api_key = request.auth if isinstance(request.auth, ApiKey) else None
+        # Read per request: tests and deployments change the setting, and a key's rate is edited in the admin.
+        limit, period = parse_rate(api_key.rate if api_key and api_key.rate else settings.SEARCH_ANON_RATE)
+        ident = f"key{api_key.pk}:{self.get_ident(request)}" if api_key else self.get_ident(request)
         now = time.time()
-        key = redis_key("throttle", self.get_ident(request), int(now // period))
+        key = redis_key("throttle", ident, int(now // period))
         try:
             pipe = client().pipeline(transaction=False)
             pipe.incr(key)

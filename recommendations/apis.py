@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from search.apis import result_payload
+from search.filters import Filters, filters_admit
 from search.selectors import active_generation_cached
 from search.types import SearchResult
 from shop_search.serializers import InputSerializer, error_responses
@@ -49,7 +50,14 @@ class SimilarApi(APIView):
             raise Http404(f"no product {sku!r}") from None
         except NotEmbedded as exc:
             return Response({"detail": str(exc), "status": 503}, status=503)
-        result = SearchResult(total=len(similar.ranking), ranking=similar.ranking, facets={}, products=similar.products)
+        ranking, products = similar.ranking, similar.products
+        restriction = getattr(request.auth, "search_restriction", None)  # an API key's filters hold these lists too
+        if restriction:
+            admitted = filters_admit([product["id"] for product in products], Filters.from_dict(restriction))
+            kept = [(ranked, product) for ranked, product in zip(ranking, products, strict=True)
+                    if product["id"] in admitted]  # fmt: skip
+            ranking, products = [ranked for ranked, _ in kept], [product for _, product in kept]
+        result = SearchResult(total=len(ranking), ranking=ranking, facets={}, products=products)
         payload = result_payload(result, page=1, page_size=params["k"], explain=params["explain"])
         payload.pop("_product_ids")
         payload.pop("facets")

@@ -23,13 +23,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
 from embeddings.queries import photo_query
 from embeddings.selectors import generation_photo_vectors_exist
+from shop_search.permissions import StorefrontAccess
 from shop_search.serializers import InputSerializer, error_responses
 
 from .cache import cache_key, cache_result, cached_result_json, cached_result_total
@@ -122,6 +122,13 @@ def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, 
 _parsed_searches: dict[tuple[str | None, str], tuple[frozenset[str], tuple[dict, Filters, None]]] = {}
 PARSED_SEARCHES_KEEP = 2048
 PARSED_SEARCH_MAX_LENGTH = 1024
+
+
+def held_filters(request, filters: Filters) -> Filters:
+    """``filters`` held to those of the request's API key, if it has any (a search-only key can fix a brand, a
+    category, a price range...: ``api_keys``): the client can narrow its searches, never widen them."""
+    restriction = getattr(request.auth, "search_restriction", None)
+    return filters.held_to(Filters.from_dict(restriction)) if restriction else filters
 
 
 def parse_search_query_string(request, generation=None) -> tuple[dict, Filters, FusionConfig | None]:
@@ -260,6 +267,7 @@ class SearchApi(APIView):
         started = time.perf_counter()
         generation = active_generation_cached()
         params, filters, fusion = parse_search_query_string(request, generation)
+        filters = held_filters(request, filters)
         generation_id = generation.pk if generation else None
         normalized = {
             "q": " ".join(params["q"].lower().split()),
@@ -297,7 +305,7 @@ class ImageSearchApi(APIView):
     """Search by photo: multipart ``image`` or JSON ``{"image": "<base64>"}``; optional ``q`` refines it."""
 
     parser_classes = [MultiPartParser, JSONParser]
-    permission_classes = [AllowAny]  # a storefront search, even though it is a POST
+    permission_classes = [StorefrontAccess]  # a storefront search, even though it is a POST
 
     @extend_schema(request=dict, responses={200: dict, **error_responses(400, 409, 413, 415, 429)})
     def post(self, request):
@@ -315,6 +323,7 @@ class ImageSearchApi(APIView):
                 fields[key] = data[key]
         generation = active_generation_cached()
         params, filters, fusion = parse_search_params(request, fields, generation)
+        filters = held_filters(request, filters)
         try:
             image = open_checked(photo_bytes)
         except PhotoError as exc:
@@ -377,7 +386,7 @@ class EventApi(APIView):
     """A storefront event (click, add to cart) on a search result, for click-through analytics. Anonymous
     storefronts send these, like an analytics beacon; they are validated and throttled."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [StorefrontAccess]
 
     @extend_schema(request=EventInput, responses={201: dict, **error_responses(400, 429)})
     def post(self, request):

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import connection
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -47,6 +49,75 @@ class Filters:
             attributes=tuple(tuple(pair) for pair in data.get("attributes", [])),
         )
 
+    @classmethod
+    def from_params(cls, params: dict) -> Filters:
+        """Filters written as search parameters (``{"brand": "Luma", "price_max": "80", "color": "Black"}``: any name
+        that is not a fixed filter is an attribute), as an API key holds them; ``ValueError`` says what is wrong."""
+        fixed = {"category", "brand", "price_min", "price_max", "in_stock", "rating_min"}
+
+        def text(key: str, limit: int) -> str:
+            value = params.get(key, "")
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValueError(f"{key!r} must be a text of at most {limit} characters")
+            return value.strip()
+
+        def number(key: str, high: Decimal) -> Decimal | None:
+            if params.get(key) in (None, ""):
+                return None
+            try:
+                value = Decimal(str(params[key]))
+            except ArithmeticError:
+                raise ValueError(f"{key!r} must be a number") from None
+            if not value.is_finite() or not Decimal(0) <= value <= high:
+                raise ValueError(f"{key!r} must be from 0 to {high}")
+            return value
+
+        in_stock = params.get("in_stock")
+        if in_stock is not None and not isinstance(in_stock, bool):
+            raise ValueError("'in_stock' must be true or false")
+        attributes = []
+        for name, value in sorted(params.items()):
+            if name in fixed:
+                continue
+            if not isinstance(value, str) or not value.strip() or len(value) > 200 or len(name) > 100:
+                raise ValueError(f"attribute {name!r} must be a non-empty value of at most 200 characters")
+            attributes.append((name, value.strip()))
+        filters = cls(
+            category=text("category", 512).strip("/ "),
+            brand=text("brand", 120),
+            price_min=number("price_min", Decimal("1e10")),
+            price_max=number("price_max", Decimal("1e10")),
+            in_stock=in_stock,
+            rating_min=number("rating_min", Decimal(5)),
+            attributes=tuple(attributes),
+        )
+        if filters.price_min is not None and filters.price_max is not None and filters.price_min > filters.price_max:
+            raise ValueError("'price_max' must not be below 'price_min'")
+        return filters
+
+    def held_to(self, restriction: Filters) -> Filters:
+        """These filters held to ``restriction`` (an API key's): a request may narrow its searches further (a
+        subcategory, a tighter price range) but never widen them; where it asks for something outside the
+        restriction (another brand), the restriction's filter replaces its own."""
+        category = self.category
+        if restriction.category and not (category == restriction.category
+                                         or category.startswith(restriction.category + "/")):  # fmt: skip
+            category = restriction.category
+
+        def tighter(mine, theirs, pick):
+            return theirs if mine is None else mine if theirs is None else pick(mine, theirs)
+
+        names = {name for name, _ in restriction.attributes}
+        return Filters(
+            category=category,
+            brand=restriction.brand or self.brand,
+            price_min=tighter(self.price_min, restriction.price_min, max),
+            price_max=tighter(self.price_max, restriction.price_max, min),
+            in_stock=self.in_stock if restriction.in_stock is None else restriction.in_stock,
+            rating_min=tighter(self.rating_min, restriction.rating_min, max),
+            attributes=tuple(sorted({*restriction.attributes, *(a for a in self.attributes if a[0] not in names)})),
+        )
+
 
 def filters_sql(filters: Filters) -> tuple[str, list]:
     """``(condition, params)`` on ``catalog_product p``; ``"true"`` without filters."""
@@ -83,3 +154,12 @@ def filters_sql(filters: Filters) -> tuple[str, list]:
         )
         params += [as_string, as_list, as_string, as_list]
     return (" AND ".join(clauses) or "true"), params
+
+
+def filters_admit(product_ids: list[int], filters: Filters) -> set[int]:
+    """The ids among ``product_ids`` that ``filters`` admit (one query): for lists made without them."""
+    condition, params = filters_sql(filters)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT p.id FROM catalog_product p WHERE p.id = ANY(%s) AND {condition}",
+                       [list(product_ids), *params])  # fmt: skip
+        return {row[0] for row in cursor.fetchall()}

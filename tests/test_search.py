@@ -547,7 +547,7 @@ def test_anonymous_throttling_answers_429_with_retry_after(api, small_shop, sett
 
 
 def test_throttle_rates_parse_or_fail_clearly():
-    from shop_search.throttling import parse_rate
+    from api_keys.throttling import parse_rate
 
     assert parse_rate("600/min") == (600, 60) and parse_rate("5/s") == (5, 1) and parse_rate("9/day") == (9, 86400)
     with pytest.raises(ValueError, match="bad rate"):

@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "shop_search",
+    "api_keys.apps.ApiKeysConfig",
     "catalog.apps.CatalogConfig",
     "embeddings.apps.EmbeddingsConfig",
     "search.apps.SearchConfig",
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shop_search.middleware.ServerTimingMiddleware",
+    "api_keys.middleware.ApiKeyCorsMiddleware",
     "shop_search.middleware.ApiInputMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -97,12 +99,17 @@ CACHES = {
 }
 
 REST_FRAMEWORK = {
+    # API keys (search-only or admin, api_keys/), staff tokens, the admin's session.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api_keys.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_THROTTLE_CLASSES": ["shop_search.throttling.AnonThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "shop_search.permissions.StorefrontAccess",
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api_keys.throttling.ClientThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shop_search.exceptions.api_exception_handler",
     # Client addresses for throttling: the address the request came from, or the one that many trusted proxies in

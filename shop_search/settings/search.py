@@ -82,5 +82,9 @@ SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=600)
 # Popular queries: how fast popularity fades, and how many are warmed after a new generation is activated.
 SEARCH_POPULARITY_HALF_LIFE_HOURS = env.float("SEARCH_POPULARITY_HALF_LIFE_HOURS", default=24.0)
 SEARCH_WARM_TOP_QUERIES = env.int("SEARCH_WARM_TOP_QUERIES", default=100)
+# Requests per client address without an API key, and with a search key that sets no rate of its own.
 SEARCH_ANON_RATE = env.str("SEARCH_ANON_RATE", default="600/min")
+# Whether the storefront operations answer clients without an API key (on: the demo and a storefront on the same
+# site). Off: every search needs a key (a search-only key a storefront embeds, `manage.py api_keys create`).
+SEARCH_ALLOW_ANONYMOUS = env.bool("SEARCH_ALLOW_ANONYMOUS", default=True)
 # HNSW query parameters (HNSW_EF_SEARCH, HNSW_MAX_SCAN_TUPLES): settings/database.py, set on every connection.
