@@ -43,6 +43,6 @@ class TrainedHeadAdmin(admin.ModelAdmin):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ("id", "kind", "state", "percent", "message", "created_at", "finished_at")
+    list_display = ("id", "kind", "state", "percent", "message", "requeues", "created_at", "finished_at")
     list_filter = ("kind", "state")
     readonly_fields = [f.name for f in Job._meta.fields]

@@ -147,12 +147,17 @@ class Job(models.Model):
     total = models.PositiveIntegerField(default=0)
     message = models.CharField(max_length=255, blank=True)
     error = models.TextField(blank=True)
+    # The Celery task that runs it; blank for a job run in the foreground (a management command).
     task_id = models.CharField(max_length=64, blank=True)
     options = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Stamped every JOB_HEARTBEAT_SECONDS while a process runs the job, even deep in a long batch; a running job
+    # without one for JOB_STALL_SECONDS lost its process (``jobs_requeue_stalled``).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveSmallIntegerField(default=0, help_text="Times it was re-queued after its worker died.")
 
     class Meta:
         ordering = ["-id"]

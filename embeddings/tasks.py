@@ -2,7 +2,8 @@
 
 Embedding work runs on the ``embeddings`` queue, training and generation builds on ``reindex`` (names starting
 with ``embeddings.`` / ``reindex.`` are routed there by settings). Tasks that do long work acknowledge late, so a
-killed worker's task is delivered again; the services make a re-run harmless.
+killed worker's task is delivered again; the services make a re-run harmless. A killed worker's job does not wait
+for that (the broker's visibility timeout: hours): ``requeue_stalled_jobs`` sends it again once its heartbeat stops.
 """
 
 import logging
@@ -66,13 +67,22 @@ def embed_products_task(product_ids: list[int]) -> int:
     time_limit=6 * 3600 + 300,
 )
 def run_job_task(job_id: int) -> str:
-    """Run a training or build job recorded in ``Job`` (re-delivery after a crash resumes it)."""
+    """Run a training or build job recorded in ``Job`` (re-delivery after a crash resumes it; a job that is done,
+    failed or running elsewhere is left alone)."""
     from .services.operations import job_run
 
     job = Job.objects.filter(pk=job_id).first()
-    if job is None or job.state in (Job.State.DONE, Job.State.FAILED):
+    if job is None:
         return "nothing to do"
     return job_run(job=job)
+
+
+@shared_task(name="embeddings.requeue_stalled_jobs", soft_time_limit=60, time_limit=90)
+def requeue_stalled_jobs_task() -> dict:
+    """Hand running jobs whose worker died (no heartbeat) to the workers again, or fail them (periodic)."""
+    from .services.operations import jobs_requeue_stalled
+
+    return jobs_requeue_stalled()
 
 
 @shared_task(name="embeddings.collect_generations")

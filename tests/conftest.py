@@ -107,15 +107,17 @@ def spawn_worker(
     name: str,
     env: dict[str, str] | None = None,
     queues: str = "default,embeddings,reindex",
+    args: tuple[str, ...] = (),
 ) -> Worker:
-    """Start ``celery -A shop_search worker`` on the test database and wait until it answers a ping."""
+    """Start ``celery -A shop_search worker`` (with extra command-line ``args``, e.g. ``-B``) on the test database and
+    wait until it answers a ping."""
     from shop_search.celery import app
 
     hostname = f"{name}-{os.getpid()}@{socket.gethostname()}"
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "shop_search", "worker", "-Q", queues,
          "--concurrency", "1", "--pool", "prefork", "-n", hostname, "-l", "warning", "--without-gossip",
-         "--without-mingle"],
+         "--without-mingle", *args],
         cwd=ROOT,
         start_new_session=True,
         env={**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "test", "MEDIA_ROOT": str(media), **(env or {})},

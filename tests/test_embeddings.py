@@ -3,10 +3,13 @@
 import signal
 import threading
 import time
+from contextlib import contextmanager
+from datetime import timedelta
 
 import numpy as np
 import pytest
-from django.db import connection
+from django.db import connection, connections
+from django.utils import timezone
 from PIL import Image
 
 from catalog.models import Product, ProductImage
@@ -24,7 +27,8 @@ from embeddings.services.generations import (
     generation_rollback,
     generations_collect,
 )
-from embeddings.services.operations import job_run
+from embeddings.services.jobs import JOB_LOCK_NAMESPACE, JobHeartbeat
+from embeddings.services.operations import job_run, job_start, jobs_requeue_stalled
 
 from .conftest import build_generation, jpeg_bytes, spawn_worker, write_small_catalog
 
@@ -365,27 +369,20 @@ def test_stale_products_are_embedded_by_a_real_worker_after_commit(live_worker, 
     assert ProductEmbedding.objects.filter(generation=generation, product__sku="NEW-1", photo_count=1).exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_build_killed_mid_batch_and_run_again_leaves_exactly_one_row_per_product(
-    catalog_dir, test_database, media_root
-):
-    from embeddings.tasks import run_job_task
-
-    # given 120 products and a generation waiting to be built by a worker, one product per transaction
+def build_job_of_120_products(catalog_dir) -> Job:
+    """120 products with 3 photos each, and a job to build a new generation of them (not started)."""
     for n in range(120):
         photos = [catalog_dir.add_photo(f"k{n}-{i}.jpg", jpeg_bytes(color=(n, 2 * i, 100))) for i in range(3)]
         catalog_dir.add_product(sku=f"K{n:03d}", name=f"Kit number {n}", images=photos)
     catalog_import(path=catalog_dir.write())
-    Product.objects.update(embeddings_stale=False)  # only the build writes to the generation in this test
-    generation = generation_create()
-    job = Job.objects.create(kind=Job.Kind.BUILD, generation=generation, options={"activate": True})
+    Product.objects.update(embeddings_stale=False)  # only the build writes to the generation in these tests
+    return Job.objects.create(kind=Job.Kind.BUILD, generation=generation_create(), options={"activate": True})
+
+
+def kill_mid_build(worker, generation: EmbeddingGeneration) -> None:
+    """SIGKILL ``worker`` (no clean-up) once it has built 20 products, and check it stopped mid-build."""
     first_id = Product.objects.order_by("id").values_list("id", flat=True).first()
-    worker = spawn_worker(
-        database=test_database, media=media_root, name="doomed", env={"EMBEDDING_BATCH_SIZE": "1"}, queues="doomed"
-    )
     try:
-        run_job_task.apply_async(args=[job.pk], queue="doomed")
-        # when the worker is killed (SIGKILL, no clean-up) while it is building
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if EmbeddingGeneration.objects.get(pk=generation.pk).build_cursor >= first_id + 20:
@@ -397,6 +394,32 @@ def test_a_build_killed_mid_batch_and_run_again_leaves_exactly_one_row_per_produ
     assert generation.state == EmbeddingGeneration.State.BUILDING
     last_id = Product.objects.order_by("-id").values_list("id", flat=True).first()
     assert 0 < generation.build_cursor < last_id, "the worker was not killed mid-build"
+
+
+def assert_one_row_per_product_and_photo(generation: EmbeddingGeneration) -> None:
+    rows = ProductEmbedding.objects.filter(generation=generation)
+    assert rows.count() == rows.values("product").distinct().count() == Product.objects.count() == 120
+    images = ImageEmbedding.objects.filter(generation=generation)
+    assert images.count() == images.values("image").distinct().count() == 360
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_killed_mid_batch_and_run_again_leaves_exactly_one_row_per_product(
+    catalog_dir, test_database, media_root
+):
+    from embeddings.tasks import run_job_task
+
+    # given a generation waiting to be built by a worker, one product per transaction
+    job = build_job_of_120_products(catalog_dir)
+    generation = job.generation
+    worker = spawn_worker(
+        database=test_database, media=media_root, name="doomed", env={"EMBEDDING_BATCH_SIZE": "1"}, queues="doomed"
+    )
+    run_job_task.apply_async(args=[job.pk], queue="doomed")
+
+    # when the worker is killed (SIGKILL, no clean-up) while it is building
+    kill_mid_build(worker, generation)
+
     # then what it left is consistent: rows exactly for the products up to its cursor
     done = Product.objects.filter(id__lte=generation.build_cursor).count()
     assert ProductEmbedding.objects.filter(generation=generation).count() == done
@@ -405,8 +428,170 @@ def test_a_build_killed_mid_batch_and_run_again_leaves_exactly_one_row_per_produ
     job_run(job=Job.objects.get(pk=job.pk))
 
     # then every product has exactly one row, every photo exactly one, and the generation is active
-    rows = ProductEmbedding.objects.filter(generation=generation)
-    assert rows.count() == rows.values("product").distinct().count() == Product.objects.count() == 120
-    images = ImageEmbedding.objects.filter(generation=generation)
-    assert images.count() == images.values("image").distinct().count() == 360
+    assert_one_row_per_product_and_photo(generation)
     assert active_generation() == generation
+
+
+@contextmanager
+def consumers_cancelled(worker, queues: list[str]):
+    """``worker`` takes nothing from ``queues`` during the block (the session's worker, here: a test's own worker
+    with other settings is the one that must take the work)."""
+    from shop_search.celery import app
+
+    for queue in queues:
+        assert app.control.cancel_consumer(queue, destination=[worker.hostname], reply=True)
+    try:
+        yield
+    finally:
+        for queue in queues:
+            app.control.add_consumer(queue, destination=[worker.hostname], reply=True)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_build_whose_worker_is_killed_is_requeued_and_finished_by_a_new_worker_without_help(
+    catalog_dir, test_database, media_root, session_worker, tmp_path
+):
+    from embeddings.tasks import run_job_task
+
+    # given a build job sent to a worker (one product per transaction, a heartbeat every second)
+    job = build_job_of_120_products(catalog_dir)
+    generation = job.generation
+    short = {"JOB_HEARTBEAT_SECONDS": "1", "JOB_STALL_SECONDS": "4"}
+    queues = ["default", "embeddings", "reindex"]
+    with consumers_cancelled(session_worker, queues):
+        doomed = spawn_worker(database=test_database, media=media_root, name="doomed",
+                              env={**short, "EMBEDDING_BATCH_SIZE": "1"}, queues="doomed")  # fmt: skip
+        first_task = run_job_task.apply_async(args=[job.pk], queue="doomed").id
+        Job.objects.filter(pk=job.pk).update(task_id=first_task)  # as job_start records it
+
+        # when the worker is killed mid-build, and a new worker (with the periodic tasks) starts
+        kill_mid_build(doomed, generation)
+        killed = Job.objects.get(pk=job.pk)
+        assert killed.state == Job.State.RUNNING and killed.heartbeat_at is not None
+        rescuer = spawn_worker(database=test_database, media=media_root, name="rescuer", env=short,
+                               queues=",".join(queues), args=("-B", "-s", str(tmp_path / "beat-schedule")))  # fmt: skip
+        try:
+            # then, long before the broker's visibility timeout (hours), the job is re-queued and finished
+            deadline = time.monotonic() + 90
+            while Job.objects.get(pk=job.pk).state not in (Job.State.DONE, Job.State.FAILED):
+                assert time.monotonic() < deadline, "the killed worker's job was not finished within 90 s"
+                time.sleep(0.2)
+        finally:
+            rescuer.stop()
+
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE, job.error
+    assert job.requeues == 1 and job.task_id != first_task
+    assert_one_row_per_product_and_photo(generation)
+    assert active_generation() == generation
+
+
+def running_job(*, heartbeat_age: float | None, task_id: str = "task-1", **fields) -> Job:
+    heartbeat = None if heartbeat_age is None else timezone.now() - timedelta(seconds=heartbeat_age)
+    return Job.objects.create(state=Job.State.RUNNING, heartbeat_at=heartbeat, task_id=task_id,
+                              **{"kind": Job.Kind.BUILD, **fields})  # fmt: skip
+
+
+@contextmanager
+def job_locked_elsewhere(job: Job):
+    """Another database session holds the job's lock, as a process running it does."""
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job.pk])
+        yield
+    finally:
+        other.close()
+
+
+@pytest.mark.django_db
+def test_a_stalled_worker_job_is_requeued_once(django_capture_on_commit_callbacks):
+    job = running_job(heartbeat_age=120)
+
+    with django_capture_on_commit_callbacks() as sends:
+        first = jobs_requeue_stalled(stall_seconds=60, max_requeues=3)
+        second = jobs_requeue_stalled(stall_seconds=60, max_requeues=3)
+
+    assert first == {"requeued": [job.pk], "failed": []}
+    assert second == {"requeued": [], "failed": []}
+    assert len(sends) == 1  # its task is sent once, after commit
+    job.refresh_from_db()
+    assert job.state == Job.State.QUEUED and job.requeues == 1
+    assert job.message.startswith("re-queued (1 of 3): no heartbeat for 60 s")
+
+
+@pytest.mark.django_db
+def test_a_job_with_a_heartbeat_or_a_live_runner_is_left_alone(django_capture_on_commit_callbacks):
+    running_job(heartbeat_age=5)  # fresh
+    locked = running_job(heartbeat_age=120)
+    similar = running_job(heartbeat_age=None, kind=Job.Kind.SIMILAR)  # not run by job_run: no heartbeat
+    Job.objects.filter(pk=similar.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+
+    with job_locked_elsewhere(locked), django_capture_on_commit_callbacks() as sends:
+        outcome = jobs_requeue_stalled(stall_seconds=60, max_requeues=3)
+
+    assert outcome == {"requeued": [], "failed": []} and sends == []
+    assert set(Job.objects.values_list("state", "requeues")) == {(Job.State.RUNNING, 0)}
+
+
+@pytest.mark.django_db
+def test_a_stalled_job_past_its_requeues_or_run_in_the_foreground_is_failed(django_capture_on_commit_callbacks):
+    generation = generation_create()
+    worn_out = running_job(heartbeat_age=120, requeues=3, generation=generation)
+    foreground = running_job(heartbeat_age=None, task_id="")
+    Job.objects.filter(pk=foreground.pk).update(updated_at=timezone.now() - timedelta(minutes=5))
+
+    with django_capture_on_commit_callbacks() as sends:
+        outcome = jobs_requeue_stalled(stall_seconds=60, max_requeues=3)
+
+    assert outcome == {"requeued": [], "failed": [worn_out.pk, foreground.pk]} and sends == []
+    worn_out.refresh_from_db()
+    foreground.refresh_from_db()
+    assert worn_out.state == foreground.state == Job.State.FAILED and worn_out.finished_at is not None
+    assert "after 3 re-queues" in worn_out.error and "JOB_MAX_REQUEUES" in worn_out.error
+    assert "foreground" in foreground.error
+    generation.refresh_from_db()
+    assert generation.state == EmbeddingGeneration.State.FAILED and generation.error == worn_out.error
+
+
+@pytest.mark.django_db
+def test_a_job_runs_in_one_process_at_a_time_and_not_again_once_done(catalog_dir):
+    catalog_import(path=write_small_catalog(catalog_dir, photos_per_product=1))
+    job = job_start(kind=Job.Kind.BUILD, run_async=False)
+
+    with job_locked_elsewhere(job):
+        assert job_run(job=job) == f"job {job.pk} is already running in another process"
+    job.refresh_from_db()
+    assert job.state == Job.State.QUEUED and job.generation is None
+
+    assert job_run(job=job).startswith("generation ")
+    assert Job.objects.get(pk=job.pk).state == Job.State.DONE
+    assert job_run(job=job) == f"nothing to do: job {job.pk} is done"
+    assert EmbeddingGeneration.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_thread_stamps_the_running_job_and_closes_its_connection():
+    job = running_job(heartbeat_age=None)
+
+    def heartbeat_sessions() -> int:
+        """Database sessions whose last statement was a heartbeat."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE %s",
+                ['UPDATE "embeddings_job" SET "heartbeat_at"%'],
+            )
+            return cursor.fetchone()[0]
+
+    with JobHeartbeat(job.pk, interval=0.05) as heartbeat:
+        deadline = time.monotonic() + 10
+        while Job.objects.get(pk=job.pk).heartbeat_at is None:
+            assert time.monotonic() < deadline, "no heartbeat"
+            time.sleep(0.05)
+        assert heartbeat_sessions() == 1  # the thread's own connection
+    assert not heartbeat._thread.is_alive()
+    deadline = time.monotonic() + 10
+    while heartbeat_sessions():
+        assert time.monotonic() < deadline, "the heartbeat thread left its connection open"
+        time.sleep(0.05)

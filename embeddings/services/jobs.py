@@ -1,16 +1,77 @@
-"""Progress of long operations: a ``Job`` row the admin polls, and an optional callback (the terminal's bar)."""
+"""Progress of long operations: a ``Job`` row the admin polls, and an optional callback (the terminal's bar); the
+lock that lets one process at a time run a job, and the heartbeat that shows the process is alive."""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from ..models import Job
 
+logger = logging.getLogger(__name__)
+
 # Write progress to the database at most this often: each write is one UPDATE.
 PROGRESS_INTERVAL_SECONDS = 0.5
+# Advisory lock keys are (namespace, job id); the generations' build locks use namespace 7261.
+JOB_LOCK_NAMESPACE = 7262
+# How long the end of a run waits for the heartbeat thread to stop (it is a daemon: a stuck one does not keep
+# the process up).
+HEARTBEAT_JOIN_SECONDS = 5.0
+
+
+@contextmanager
+def job_lock(job_id: int) -> Iterator[bool]:
+    """Hold the job's session-level advisory lock for the block; yields False (holding nothing) when another session
+    holds it. A killed process's connection closes, and its lock goes with it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_NAMESPACE, job_id])
+            except DatabaseError:  # the connection broke (the block's error says why): its lock went with it
+                logger.warning("job %s: lock not released (connection lost)", job_id)
+
+
+class JobHeartbeat:
+    """While the block runs, a daemon thread stamps the job's ``heartbeat_at`` every ``interval`` seconds: a
+    thread, so the heartbeat goes on during a long batch or a training epoch. It has its own database connection
+    and closes it when it stops; a killed process takes the thread, and the heartbeat, with it."""
+
+    def __init__(self, job_id: int, *, interval: float):
+        self.job_id = job_id
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat", daemon=True)
+
+    def __enter__(self) -> JobHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join(timeout=HEARTBEAT_JOIN_SECONDS)
+
+    def _beat(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    Job.objects.filter(pk=self.job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("job %s: heartbeat not written", self.job_id, exc_info=True)
+                    connection.close()  # a broken connection is not reused: the next beat opens a new one
+        finally:
+            connection.close()  # this thread's own connection
 
 
 class JobProgress:

@@ -23,6 +23,15 @@ CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60.0
 # Must exceed the longest task, or Redis hands an unacknowledged (acks_late) task to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 
+# Jobs (training, generation builds) do not wait for that timeout when their worker dies: a running job's process
+# stamps its heartbeat every JOB_HEARTBEAT_SECONDS (one UPDATE), and the periodic ``embeddings.requeue_stalled_jobs``
+# re-queues a job with no heartbeat for JOB_STALL_SECONDS whose runner no longer holds its database lock (a build
+# resumes after its last batch). A job re-queued JOB_MAX_REQUEUES times that stalls again is failed: something keeps
+# killing its worker (memory, say).
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+JOB_STALL_SECONDS = env.float("JOB_STALL_SECONDS", default=60.0)
+JOB_MAX_REQUEUES = env.int("JOB_MAX_REQUEUES", default=3)
+
 CELERY_TASK_DEFAULT_QUEUE = "default"
 QUEUE_EMBEDDINGS = "embeddings"
 QUEUE_REINDEX = "reindex"
@@ -38,6 +47,13 @@ CELERY_BEAT_SCHEDULE = {
     "search.rescale_popularity": {"task": "search.rescale_popularity", "schedule": crontab(hour=4, minute=7)},
     # Safety net for the on-commit trigger (and what keeps working while the broker was down at commit time).
     "embeddings.embed_stale": {"task": "embeddings.embed_stale", "schedule": 60.0},
+    # A small bookkeeping task: on the default queue, not behind embedding batches; a run no worker took in time
+    # expires rather than pile up.
+    "embeddings.requeue_stalled_jobs": {
+        "task": "embeddings.requeue_stalled_jobs",
+        "schedule": JOB_STALL_SECONDS / 2,
+        "options": {"queue": CELERY_TASK_DEFAULT_QUEUE, "expires": JOB_STALL_SECONDS / 2},
+    },
     "embeddings.collect_generations": {
         "task": "embeddings.collect_generations",
         "schedule": crontab(hour=3, minute=47),
