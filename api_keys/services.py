@@ -67,6 +67,8 @@ def api_key_settings_clean(*, scope: str, rate: str, allowed_origins, filters: d
     if scope not in ApiKey.Scope.values:
         raise ApiKeyError(f"scope must be one of {', '.join(ApiKey.Scope.values)}")
     rate = (rate or "").strip()
+    if len(rate) > 32:
+        raise ApiKeyError("a rate is written like 100/min")
     if rate:
         try:
             count, _ = parse_rate(rate)
@@ -80,7 +82,7 @@ def api_key_settings_clean(*, scope: str, rate: str, allowed_origins, filters: d
         if not origin:
             continue
         parts = urlsplit(origin)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
+        if len(origin) > 255 or parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query:
             raise ApiKeyError(f"{origin!r} is not an origin: write it as https://shop.example.com[:port]")
         origins.append(origin)
     if len(origins) > MAX_ALLOWED_ORIGINS:

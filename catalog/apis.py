@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,7 +37,7 @@ class ImageOutput(serializers.ModelSerializer):
 
 
 class ProductListOutput(serializers.ModelSerializer):
-    category = serializers.CharField(source="primary_category.path", default=None)
+    category = serializers.CharField(source="primary_category.path", default=None, allow_null=True)
     photo_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -81,10 +82,38 @@ class ProductPageOutput(serializers.Serializer):
     results = ProductListOutput(many=True)
 
 
+class ProductRecordInput(serializers.Serializer):
+    """Documentation of a product record in the catalog format (docs/catalog-format.md), as ``PUT`` and ``PATCH``
+    take it; ``catalog.records.parse_product`` validates it, as it does an import line."""
+
+    name = serializers.CharField(max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=100_000, help_text="may be HTML")
+    categories = serializers.ListField(child=serializers.CharField(max_length=512), required=False, max_length=50)
+    brand = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True)
+    currency = serializers.CharField(required=False, min_length=3, max_length=3, help_text="ISO 4217, default USD")
+    in_stock = serializers.BooleanField(required=False)
+    attributes = serializers.DictField(required=False, help_text="name -> text or list of texts")
+    images = serializers.ListField(child=serializers.CharField(max_length=2048), required=False, max_length=50,
+                                   help_text="http(s) URLs")  # fmt: skip
+    variants = serializers.ListField(child=serializers.DictField(), required=False, max_length=1000,
+                                     help_text="each {sku, attributes, images, in_stock, price}")  # fmt: skip
+
+
+class ProductWriteOutput(ProductDetailOutput):
+    """The product as stored after a write, with the problems the record had (a photo that could not be read)."""
+
+    problems = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta(ProductDetailOutput.Meta):
+        fields = ProductDetailOutput.Meta.fields + ["problems"]
+
+
 class ProductListApi(APIView):
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="at most 100")],
-        responses={200: ProductPageOutput, **error_responses(404, 429)},
+        operation_id="v1_products_list",
+        responses={200: ProductPageOutput, **error_responses(404)},
     )
     def get(self, request):
         paginator = ProductPagination()
@@ -93,22 +122,24 @@ class ProductListApi(APIView):
 
 
 class ProductDetailApi(APIView):
+    parser_classes = [JSONParser]  # a record is a JSON object (the catalog format); a form is a 415
+
     def get_permissions(self):
         return [IsAdminUser()] if self.request.method in ("PUT", "PATCH") else super().get_permissions()
 
-    @extend_schema(responses={200: ProductDetailOutput, **error_responses(400, 404, 429)})
+    @extend_schema(responses={200: ProductDetailOutput, **error_responses(404)})
     def get(self, request, sku: str):
         product = get_object_or_404(_products().prefetch_related("categories", "variants"), sku=sku)
         return Response(ProductDetailOutput(product).data)
 
-    @extend_schema(request=dict, responses={200: ProductDetailOutput, 201: ProductDetailOutput,
-                                            **error_responses(400, 401, 403, 413)})  # fmt: skip
+    @extend_schema(request=ProductRecordInput, responses={200: ProductWriteOutput, 201: ProductWriteOutput,
+                                                          **error_responses(413, 415)})  # fmt: skip
     def put(self, request, sku: str):
         """Create or replace one product from a record in the catalog format (photos as http(s) URLs): fields the
         record leaves out take their defaults."""
         return self._write(request, sku, partial=False)
 
-    @extend_schema(request=dict, responses={200: ProductDetailOutput, **error_responses(400, 401, 403, 404, 413)})
+    @extend_schema(request=ProductRecordInput, responses={200: ProductWriteOutput, **error_responses(404, 413, 415)})
     def patch(self, request, sku: str):
         """Change the fields the body names (catalog format); the product keeps every other field."""
         get_object_or_404(Product.objects.only("pk"), sku=sku)
@@ -132,8 +163,18 @@ class ProductDetailApi(APIView):
         return Response(body, status=status.HTTP_201_CREATED if result.outcome == "created" else status.HTTP_200_OK)
 
 
+class CategoryOutput(serializers.Serializer):
+    path = serializers.CharField()
+    name = serializers.CharField()
+    depth = serializers.IntegerField()
+
+
+class CategoryPageOutput(serializers.Serializer):
+    results = CategoryOutput(many=True)
+
+
 class CategoryListApi(APIView):
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: CategoryPageOutput, **error_responses()})
     def get(self, request):
         rows = Category.objects.order_by("path").values("path", "name", "depth")
         return Response({"results": list(rows)})

@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.models import Product
-from search.apis import result_payload
+from search.apis import ResultOutput, result_payload
 from search.filters import Filters, filters_admit
 from search.selectors import active_generation_cached
 from search.types import SearchResult
@@ -25,8 +25,17 @@ class SimilarInput(InputSerializer):
     explain = serializers.BooleanField(required=False, default=False)
 
 
+class SimilarOutput(serializers.Serializer):
+    sku = serializers.CharField(help_text="the product they are similar to")
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    mode = serializers.CharField()
+    results = ResultOutput(many=True)
+
+
 class SimilarApi(APIView):
-    @extend_schema(parameters=[SimilarInput], responses={200: dict, **error_responses(400, 404, 429)})
+    @extend_schema(parameters=[SimilarInput], responses={200: SimilarOutput, **error_responses(404, 503)})
     def get(self, request, sku: str):
         unknown = set(request.query_params) - set(SimilarInput._declared_fields)
         if unknown:

@@ -74,6 +74,52 @@ class SearchInput(InputSerializer):
         return data
 
 
+class RatingOutput(serializers.Serializer):
+    average = serializers.FloatField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class ResultOutput(serializers.Serializer):
+    """One product of a result list (search, photo search, similar items)."""
+
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    price = serializers.CharField(allow_null=True, help_text="decimal as a string")
+    currency = serializers.CharField()
+    in_stock = serializers.BooleanField()
+    brand = serializers.CharField(allow_blank=True)
+    category = serializers.CharField(allow_null=True)
+    photo_url = serializers.CharField(allow_null=True)
+    rating = RatingOutput()
+    score = serializers.FloatField()
+    explain = serializers.DictField(required=False, help_text="with explain=1: each signal's rank and score")
+
+
+class FacetValueOutput(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SearchOutput(serializers.Serializer):
+    """A search's answer: the exact total of the match set, one page of it, and its facets."""
+
+    total = serializers.IntegerField()
+    page = serializers.IntegerField()
+    page_size = serializers.IntegerField()
+    corrected_query = serializers.CharField(allow_blank=True, help_text="the query as spelled after typo correction")
+    mode = serializers.ChoiceField(choices=["hybrid", "photo", "keyword", "browse"])
+    results = ResultOutput(many=True)
+    facets = serializers.DictField(child=FacetValueOutput(many=True))
+    search_id = serializers.UUIDField(help_text="send it back with click and add-to-cart events")
+
+
+class ImageSearchInput(serializers.Serializer):
+    """Documentation of a photo search's body (multipart or JSON); filters as in a text search may be added."""
+
+    image = serializers.CharField(help_text="the photo: a file (multipart) or its base64 (JSON), at most 10 MB")
+    q = serializers.CharField(required=False, allow_blank=True, help_text="refines the photo: 'like this, in blue'")
+
+
 def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, FusionConfig | None]:
     """Validated parameters, the filters (attribute filters included) and the staff's fusion override (on top of
     ``generation``'s fusion)."""
@@ -261,7 +307,7 @@ class SearchApi(APIView):
                 "(an unknown attribute is a 400)",
             ),  # fmt: skip
         ],
-        responses={200: dict, **error_responses(400, 429)},
+        responses={200: SearchOutput, **error_responses()},
     )
     def get(self, request):
         started = time.perf_counter()
@@ -307,7 +353,7 @@ class ImageSearchApi(APIView):
     parser_classes = [MultiPartParser, JSONParser]
     permission_classes = [StorefrontAccess]  # a storefront search, even though it is a POST
 
-    @extend_schema(request=dict, responses={200: dict, **error_responses(400, 409, 413, 415, 429)})
+    @extend_schema(request=ImageSearchInput, responses={200: SearchOutput, **error_responses(409, 413, 415)})
     def post(self, request):
         started = time.perf_counter()
         try:
@@ -382,13 +428,18 @@ class EventInput(InputSerializer):
     position = serializers.IntegerField(required=False, min_value=1, max_value=10_000, allow_null=True)
 
 
+class EventOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.IntegerField()
+
+
 class EventApi(APIView):
     """A storefront event (click, add to cart) on a search result, for click-through analytics. Anonymous
     storefronts send these, like an analytics beacon; they are validated and throttled."""
 
     permission_classes = [StorefrontAccess]
 
-    @extend_schema(request=EventInput, responses={201: dict, **error_responses(400, 429)})
+    @extend_schema(request=EventInput, responses={201: EventOutput, **error_responses()})
     def post(self, request):
         serializer = EventInput(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -13,9 +13,15 @@ class InputSerializer(serializers.Serializer):
         return {name: copy.copy(declared) for name, declared in self._declared_fields.items()}
 
 
+# What any API operation may answer: 400 (a NUL byte or too many parameters, ``ApiInputMiddleware``), 401 (an
+# unknown or revoked API key; no key while anonymous search is off), 403 (a key used from an origin it does not
+# allow, or a signed-in user without the rights), 429 (the rate limit).
+EVERY_OPERATION_ERRORS = (400, 401, 403, 429)
+
+
 def error_responses(*codes: int) -> dict:
-    """OpenAPI responses for the error statuses an endpoint answers, each a JSON object ({field: [messages]} or
-    {"detail": "..."}, with "status")."""
+    """OpenAPI responses for the error statuses an endpoint answers (``codes`` and ``EVERY_OPERATION_ERRORS``),
+    each a JSON object ({field: [messages]} or {"detail": "..."}, with "status")."""
     from drf_spectacular.types import OpenApiTypes
 
-    return dict.fromkeys(codes, OpenApiTypes.OBJECT)
+    return dict.fromkeys(sorted({*EVERY_OPERATION_ERRORS, *codes}), OpenApiTypes.OBJECT)

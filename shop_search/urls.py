@@ -21,5 +21,10 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+handler400 = "shop_search.views.bad_request"
+handler403 = "shop_search.views.permission_denied"
+handler404 = "shop_search.views.page_not_found"
+handler500 = "shop_search.views.server_error"
+
 if settings.SERVE_MEDIA:
     urlpatterns += [re_path(r"^media/(?P<path>.*)$", media)]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.views import defaults
 from django.views.static import serve
 
 from .readiness import readiness
@@ -47,3 +48,27 @@ def ready(request):
 def media(request, path: str):
     """Uploaded media (with ``SERVE_MEDIA``), from MEDIA_ROOT as it is at request time."""
     return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+# Django's own error pages (an unknown /api/ path, a request it refuses as suspicious, a crash) are HTML; under
+# /api/ they get the API's JSON error shape instead (``handler400`` ... in urls.py).
+def _api_error(request, status: int, detail: str, page):
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": detail, "status": status}, status=status)
+    return page()
+
+
+def bad_request(request, exception):
+    return _api_error(request, 400, "bad request", lambda: defaults.bad_request(request, exception))
+
+
+def permission_denied(request, exception):
+    return _api_error(request, 403, "forbidden", lambda: defaults.permission_denied(request, exception))
+
+
+def page_not_found(request, exception):
+    return _api_error(request, 404, "no such API endpoint", lambda: defaults.page_not_found(request, exception))
+
+
+def server_error(request):
+    return _api_error(request, 500, "server error (logged)", lambda: defaults.server_error(request))

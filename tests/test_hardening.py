@@ -226,3 +226,17 @@ def test_too_many_query_parameters_is_a_400_in_the_api_error_shape(api):
     response = api.get("/api/v1/search?" + "&".join(["a"] * 1001))
     assert response.status_code == 400
     assert response.json() == {"detail": "too many query parameters or form fields: at most 1000", "status": 400}
+
+
+def test_api_errors_django_answers_itself_are_json_too(api, django_user_model):
+    missing = api.get("/api/v1/no-such-endpoint")
+    assert missing.status_code == 404 and missing.json() == {"detail": "no such API endpoint", "status": 404}
+    assert "text/html" in api.get("/no-such-page").headers["Content-Type"]  # pages outside the API stay HTML
+    # a product record is JSON: a form body (parsed by nothing before, NUL bytes and field floods included) is a 415
+    staff = django_user_model.objects.create_user("ops", password="x", is_staff=True)
+    token = Token.objects.create(user=staff)
+    form = "&".join(f"variants=x{n}" for n in range(1500))
+    response = api.put("/api/v1/products/F1", form, content_type="application/x-www-form-urlencoded",
+                       HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
+    assert response.status_code == 415 and response.json()["status"] == 415
+    assert not Product.objects.filter(sku="F1").exists()

@@ -116,6 +116,7 @@ def test_settings_read_database_and_redis_from_the_environment():
         DJANGO_SETTINGS_MODULE="shop_search.settings",
         DJANGO_ENV="local",
         DATABASE_URL="postgres://u:p@db.example:6543/shop",
+        DATABASE_NAME="",  # a parallel run's own test database name (scripts.test) would override the URL's
         REDIS_URL="redis://cache.example:6380/2",
         DEBUG="0",
         ALLOWED_HOSTS="shop.example,api.example",

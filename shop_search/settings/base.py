@@ -110,7 +110,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["api_keys.throttling.ClientThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "shop_search.schema.AutoSchema",
     "EXCEPTION_HANDLER": "shop_search.exceptions.api_exception_handler",
     # Client addresses for throttling: the address the request came from, or the one that many trusted proxies in
     # front of the site saw (X-Forwarded-For read from the right). 0: X-Forwarded-For is ignored, so a client
