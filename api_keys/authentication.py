@@ -3,7 +3,7 @@
 A search key identifies a storefront: the request stays anonymous (no user rights, no writes) with the key as
 ``request.auth``, which gives it its own rate limit and filters. An admin key acts as its staff user. A key that is
 unknown or revoked is a 401, never a silent fall-back to anonymous; a key used from an origin it does not allow is
-a 403.
+a 403. Refused requests count against the client's anonymous rate (429 once it is spent).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rest_framework import authentication, exceptions
 
 from .models import ApiKey
 from .services import api_key_find
+from .throttling import refused_request_count
 
 
 def request_key(request) -> str | None:
@@ -46,10 +47,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         key = api_key_find(raw)
         if key is None:
+            refused_request_count(request)
             raise exceptions.AuthenticationFailed("unknown or revoked API key")
         if key.allowed_origins:
             origin = request_origin(request)
             if origin not in key.allowed_origins:
+                refused_request_count(request)
                 raise exceptions.PermissionDenied(
                     f"this API key may be used from {', '.join(key.allowed_origins)} only, not from "
                     f"{origin or 'a request without an Origin or Referer'}"

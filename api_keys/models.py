@@ -53,6 +53,13 @@ class ApiKey(models.Model):
     def active(self) -> bool:
         return self.revoked_at is None
 
+    def products_restrict(self, products):
+        """The product queryset ``products`` narrowed to what this key's filters admit (all of it without filters):
+        what the catalog reads call on ``request.auth``."""
+        from .selectors import key_products_restrict
+
+        return key_products_restrict(key=self, products=products)
+
     @property
     def search_restriction(self) -> dict:
         """The filters every search with this key is held to (``search.filters.Filters.as_dict`` form): what the

@@ -87,6 +87,8 @@ def api_key_settings_clean(*, scope: str, rate: str, allowed_origins, filters: d
         origins.append(origin)
     if len(origins) > MAX_ALLOWED_ORIGINS:
         raise ApiKeyError(f"at most {MAX_ALLOWED_ORIGINS} origins")
+    if rate and scope != ApiKey.Scope.SEARCH:
+        raise ApiKeyError("an admin key is not throttled: it takes no rate")
     if filters and scope != ApiKey.Scope.SEARCH:
         raise ApiKeyError("filters hold a search key's searches; an admin key has none")
     if filters is not None and not isinstance(filters, dict):

@@ -12,11 +12,13 @@ throttled.
 When Redis cannot be reached, requests pass (and it is logged), because refusing every anonymous search would be
 worse than not throttling for a while."""
 
+import ipaddress
 import logging
 import time
 
 import redis
 from django.conf import settings
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
@@ -40,14 +42,29 @@ class ClientThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         if request.user and request.user.is_authenticated:
             return True
-        from search.cache import client, redis_key
-
         from .models import ApiKey
 
         api_key = request.auth if isinstance(request.auth, ApiKey) else None
         # Read per request: tests and deployments change the setting, and a key's rate is edited in the admin.
-        limit, period = parse_rate(api_key.rate if api_key and api_key.rate else settings.SEARCH_ANON_RATE)
-        ident = f"key{api_key.pk}:{self.get_ident(request)}" if api_key else self.get_ident(request)
+        rate = api_key.rate if api_key and api_key.rate else settings.SEARCH_ANON_RATE
+        return self.allow(f"key{api_key.pk}:{self.get_ident(request)}" if api_key else self.get_ident(request), rate)
+
+    def get_ident(self, request) -> str:
+        """The client's address; an IPv6 client is its /64 (one subscriber's network: addresses within it are
+        free to pick)."""
+        ident = super().get_ident(request)
+        if ":" in ident:
+            try:
+                return str(ipaddress.ip_network(f"{ident}/64", strict=False))
+            except ValueError:
+                pass
+        return ident
+
+    def allow(self, ident: str, rate: str) -> bool:
+        """Count one request of ``ident`` at ``rate``; False once it is over."""
+        from search.cache import client, redis_key
+
+        limit, period = parse_rate(rate)
         now = time.time()
         key = redis_key("throttle", ident, int(now // period))
         try:
@@ -65,3 +82,12 @@ class ClientThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.retry_after
+
+
+def refused_request_count(request) -> None:
+    """Count a request refused before throttling (an unknown or revoked key, a key from a disallowed origin) in
+    its client's anonymous bucket, and answer 429 once that is spent: made-up keys cost a hash and a query each,
+    and DRF throttles only after authentication has passed."""
+    throttle = ClientThrottle()
+    if not throttle.allow(throttle.get_ident(request), settings.SEARCH_ANON_RATE):
+        raise Throttled(throttle.wait())

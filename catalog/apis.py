@@ -73,6 +73,13 @@ def _products():
     )
 
 
+def _visible(request, products):
+    """``products`` as the caller may see them: an API key whose filters hold its searches to part of the catalog
+    (a brand, a category) sees only that part here too (``request.auth.products_restrict``, api_keys)."""
+    restrict = getattr(request.auth, "products_restrict", None)
+    return restrict(products) if restrict else products
+
+
 class ProductPageOutput(serializers.Serializer):
     """A page of the product list (``ProductPagination``)."""
 
@@ -117,7 +124,7 @@ class ProductListApi(APIView):
     )
     def get(self, request):
         paginator = ProductPagination()
-        page = paginator.paginate_queryset(_products().order_by("sku"), request, view=self)
+        page = paginator.paginate_queryset(_visible(request, _products()).order_by("sku"), request, view=self)
         return paginator.get_paginated_response(ProductListOutput(page, many=True).data)
 
 
@@ -129,7 +136,7 @@ class ProductDetailApi(APIView):
 
     @extend_schema(responses={200: ProductDetailOutput, **error_responses(404)})
     def get(self, request, sku: str):
-        product = get_object_or_404(_products().prefetch_related("categories", "variants"), sku=sku)
+        product = get_object_or_404(_visible(request, _products()).prefetch_related("categories", "variants"), sku=sku)
         return Response(ProductDetailOutput(product).data)
 
     @extend_schema(request=ProductRecordInput, responses={200: ProductWriteOutput, 201: ProductWriteOutput,

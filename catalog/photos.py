@@ -12,6 +12,7 @@ import hashlib
 import io
 import ipaddress
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,12 @@ def read_source(source: str, *, base_dir: Path) -> bytes:
 
 # Redirects a photo URL may take, each checked like the first address.
 MAX_REDIRECTS = 5
+# A whole fetch (redirects and body) may take this many times PHOTO_FETCH_TIMEOUT.
+PHOTO_FETCH_DEADLINE_FACTOR = 3
+
+
+def deadline_seconds() -> float:
+    return settings.PHOTO_FETCH_TIMEOUT * PHOTO_FETCH_DEADLINE_FACTOR
 
 
 def _fetch(url: str) -> bytes:
@@ -73,6 +80,9 @@ def _fetch(url: str) -> bytes:
     other non-public addresses are refused unless ``PHOTO_FETCH_ALLOWED_NETWORKS`` lists them; every redirect is
     checked the same way."""
     limit = settings.PHOTO_MAX_BYTES
+    # The timeout bounds each connect and read; the deadline bounds the whole fetch (a server that trickles a byte
+    # every few seconds would otherwise hold an import, or a web worker answering a PUT, for as long as it likes).
+    deadline = time.monotonic() + deadline_seconds()
     try:
         for _hop in range(MAX_REDIRECTS + 1):
             response = _get_checked(url)
@@ -90,6 +100,8 @@ def _fetch(url: str) -> bytes:
                     body += chunk
                     if len(body) > limit:
                         raise PhotoError(f"photo at {url} is more than the {limit} bytes allowed")
+                    if time.monotonic() > deadline:
+                        raise PhotoError(f"photo URL took longer than {deadline_seconds():g} s in all: {url}")
                 return bytes(body)
             finally:
                 response.release_conn()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.db import DatabaseError, transaction
 from django.db.models import Avg, Count
+from django.utils import timezone
 
 from . import photos, signals
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
@@ -171,19 +172,22 @@ def product_upsert(
     for variant in record.variants if "variants" in given else []:
         sources += [source for source in variant.images if source not in sources]
     stored = {source: photo_cache.get(source) for source in sources}
+    # A photo that could not be read is read again by the next import of the same line: the line's hash is kept
+    # only when every photo was read (an earlier copy kept in its place leaves no error row to retry by).
+    if any(isinstance(photo, photos.PhotoError) for photo in stored.values()):
+        source_hash = ""
 
     with transaction.atomic():
         product = Product.objects.select_for_update().filter(sku=record.sku).first()
         outcome = "updated" if product else "created"
         product = product or Product(sku=record.sku)
-        changed = _set_fields(product, record, given, category_cache)
+        fields_changed = _set_fields(product, record, given, category_cache)
         product.source_hash = source_hash
         if product.pk is None:
             product.save()
-        elif changed:
-            product.save(update_fields=[*changed, "source_hash", "updated_at"])
         else:
-            Product.objects.filter(pk=product.pk).update(source_hash=source_hash)
+            product.save(update_fields=[*fields_changed, "source_hash", *(["updated_at"] if fields_changed else [])])
+        changed = list(fields_changed)
         if "categories" in given:
             changed += _set_categories(product, [category_ensure(path=path, cache=category_cache)
                                                  for path in record.categories])  # fmt: skip
@@ -197,6 +201,8 @@ def product_upsert(
         if outcome == "updated" and not changed:
             outcome = "unchanged"
         else:
+            if changed and not fields_changed:  # only its categories, photos or variants changed
+                Product.objects.filter(pk=product.pk).update(updated_at=timezone.now())
             products_changed(product_ids=[product.id])
 
     result = UpsertResult(product=product, outcome=outcome, warnings=record.warnings + warnings)

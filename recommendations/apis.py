@@ -43,6 +43,9 @@ class SimilarApi(APIView):
         serializer = SimilarInput(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
+        restriction = getattr(request.auth, "search_restriction", None)  # an API key's filters hold these lists too
+        if restriction and not request.auth.products_restrict(Product.objects.filter(sku=sku)).exists():
+            raise Http404(f"no product {sku!r}")  # outside what the key may see
         generation = active_generation_cached()
         if generation is None:
             get_object_or_404(Product, sku=sku)  # an unknown product is still a 404
@@ -51,7 +54,7 @@ class SimilarApi(APIView):
             similar = similar_items(
                 sku=sku,
                 generation=generation,
-                k=params["k"],
+                k=MAX_SIMILAR if restriction else params["k"],  # room for the filters' cut
                 same_category=params["same_category"],
                 in_stock=params["in_stock"],
             )
@@ -60,11 +63,10 @@ class SimilarApi(APIView):
         except NotEmbedded as exc:
             return Response({"detail": str(exc), "status": 503}, status=503)
         ranking, products = similar.ranking, similar.products
-        restriction = getattr(request.auth, "search_restriction", None)  # an API key's filters hold these lists too
         if restriction:
             admitted = filters_admit([product["id"] for product in products], Filters.from_dict(restriction))
-            kept = [(ranked, product) for ranked, product in zip(ranking, products, strict=True)
-                    if product["id"] in admitted]  # fmt: skip
+            kept = [(ranked, product) for ranked, product in zip(ranking, products, strict=False)
+                    if product["id"] in admitted][: params["k"]]  # fmt: skip
             ranking, products = [ranked for ranked, _ in kept], [product for _, product in kept]
         result = SearchResult(total=len(ranking), ranking=ranking, facets={}, products=products)
         payload = result_payload(result, page=1, page_size=params["k"], explain=params["explain"])

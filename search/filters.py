@@ -156,10 +156,15 @@ def filters_sql(filters: Filters) -> tuple[str, list]:
     return (" AND ".join(clauses) or "true"), params
 
 
+def filters_product_ids_sql(filters: Filters) -> tuple[str, list]:
+    """``(sql, params)`` selecting the ids of the products ``filters`` admit (a subquery for the ORM: ``RawSQL``)."""
+    condition, params = filters_sql(filters)
+    return f"SELECT p.id FROM catalog_product p WHERE {condition}", params
+
+
 def filters_admit(product_ids: list[int], filters: Filters) -> set[int]:
     """The ids among ``product_ids`` that ``filters`` admit (one query): for lists made without them."""
-    condition, params = filters_sql(filters)
+    sql, params = filters_product_ids_sql(filters)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT p.id FROM catalog_product p WHERE p.id = ANY(%s) AND {condition}",
-                       [list(product_ids), *params])  # fmt: skip
+        cursor.execute(f"{sql} AND p.id = ANY(%s)", [*params, list(product_ids)])
         return {row[0] for row in cursor.fetchall()}

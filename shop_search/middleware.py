@@ -64,7 +64,7 @@ def request_text_errors(request) -> dict[str, list[str]]:
     for key, values in request.GET.lists():
         if _bad_text(key) or any(_bad_text(value) for value in values):
             return {key if not _bad_text(key) else "query": [BAD_TEXT]}
-    content_type = request.META.get("CONTENT_TYPE", "")
+    content_type = request.META.get("CONTENT_TYPE", "").lower()  # media types are case-insensitive, as DRF reads them
     if request.method not in ("POST", "PUT", "PATCH"):
         return {}
     if content_type.startswith("application/json"):
@@ -74,6 +74,8 @@ def request_text_errors(request) -> dict[str, list[str]]:
             return {}  # DRF's parser answers malformed JSON with its own 400
         except RequestDataTooBig:
             return {}  # the view answers 413
+        except RecursionError:
+            return {"non_field_errors": ["the JSON body is nested too deeply"]}
         if not isinstance(body, dict):
             return {"non_field_errors": ["the request body must be a JSON object"]}
         field = _first_bad_field(body)
@@ -102,21 +104,23 @@ def _bad_text(text: str) -> bool:
     return False
 
 
-def _first_bad_field(value, path: str = "") -> str | None:
-    """The dotted path of the first string (or key) in a JSON value that ``_bad_text`` refuses."""
-    if isinstance(value, str):
-        return path or "body" if _bad_text(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{path}.{key}" if path else str(key)
-            if _bad_text(str(key)):
+def _first_bad_field(value) -> str | None:
+    """The dotted path of the first string (or key) in a JSON value that ``_bad_text`` refuses (walked with a stack:
+    a deeply nested body cannot exhaust Python's recursion)."""
+    stack = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if _bad_text(item):
                 return path or "body"
-            found = _first_bad_field(item, name)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _first_bad_field(item, f"{path}[{index}]" if path else f"[{index}]")
-            if found:
-                return found
+        elif isinstance(item, dict):
+            children = []
+            for key, child in item.items():
+                if _bad_text(str(key)):
+                    return path or "body"
+                children.append((child, f"{path}.{key}" if path else str(key)))
+            stack.extend(reversed(children))
+        elif isinstance(item, list):
+            stack.extend(reversed([(child, f"{path}[{index}]" if path else f"[{index}]")
+                                   for index, child in enumerate(item)]))  # fmt: skip
     return None

@@ -162,7 +162,9 @@ def test_an_admin_key_writes_as_its_staff_user_until_the_user_loses_staff(api, s
         ({"filters": {"price_min": "-1"}}, "'price_min' must be from 0"),
         ({"filters": {"color": ""}}, "non-empty value"),
         ({"scope": "admin"}, "active staff user"),
+        ({"scope": "admin", "rate": "5/min"}, "takes no rate"),
         ({"scope": "root"}, "scope must be one of"),
+        ({"allowed_origins": ["https://" + "x" * 300 + ".example"]}, "is not an origin"),
     ],
 )
 def test_a_key_that_cannot_work_is_refused_when_created(options, message):
@@ -209,3 +211,37 @@ def test_the_admin_creates_a_key_shows_it_once_and_revokes_it(client, django_use
     assert bad.status_code == 200 and "is not an origin" in bad.content.decode() and ApiKey.objects.count() == 1
     client.post("/admin/api_keys/apikey/", {"action": "revoke_selected", "_selected_action": [key.pk]})
     assert ApiKey.objects.get().revoked_at is not None
+
+
+def test_a_keys_filters_hold_catalog_reads_too(api, shop):
+    _, raw = api_key_create(name="tents only", filters={"category": "Outdoor/Tents"})
+    listing = api.get("/api/v1/products", HTTP_X_API_KEY=raw).json()
+    assert listing["count"] == 4 and all(item["sku"].startswith("TEN-") for item in listing["results"])
+    assert api.get("/api/v1/products/TEN-RED", HTTP_X_API_KEY=raw).status_code == 200
+    assert api.get("/api/v1/products/HOO-BLU", HTTP_X_API_KEY=raw).status_code == 404
+    assert api.get("/api/v1/products/HOO-BLU/similar", HTTP_X_API_KEY=raw).status_code == 404
+    assert api.get("/api/v1/products/HOO-BLU").status_code == 200  # others are not held to the key's filters
+
+
+def test_made_up_keys_are_throttled_like_anonymous_clients(api, shop, settings):
+    settings.SEARCH_ANON_RATE = "3/min"
+    codes = [api.get("/api/v1/search", {"q": "tent"}, HTTP_X_API_KEY=f"ss_search_guess{n}").status_code
+             for n in range(5)]  # fmt: skip
+    assert codes == [401, 401, 401, 429, 429]
+
+
+def test_answers_vary_with_the_key_and_keyed_ones_are_private(api, shop):
+    _, raw = api_key_create(name="storefront")
+    anonymous = api.get("/api/v1/search", {"q": "tent"})
+    assert {"X-Api-Key", "Authorization"} <= {v.strip() for v in anonymous["Vary"].split(",")}
+    assert "private" not in anonymous.get("Cache-Control", "")
+    keyed = api.get("/api/v1/search", {"q": "tent"}, HTTP_X_API_KEY=raw)
+    assert "private" in keyed["Cache-Control"]
+
+
+def test_ipv6_clients_share_a_count_per_64_network(api, shop, settings):
+    settings.SEARCH_ANON_RATE = "2/min"
+    codes = [api.get("/api/v1/search", {"q": "tent"}, REMOTE_ADDR=f"2001:db8:1:2::{n:x}").status_code
+             for n in range(1, 4)]  # fmt: skip
+    assert codes == [200, 200, 429]
+    assert api.get("/api/v1/search", {"q": "tent"}, REMOTE_ADDR="2001:db8:1:3::1").status_code == 200

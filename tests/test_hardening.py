@@ -240,3 +240,17 @@ def test_api_errors_django_answers_itself_are_json_too(api, django_user_model):
                        HTTP_AUTHORIZATION=f"Token {token.key}")  # fmt: skip
     assert response.status_code == 415 and response.json()["status"] == 415
     assert not Product.objects.filter(sku="F1").exists()
+
+
+def test_a_mixed_case_json_content_type_is_checked_too_and_deep_nesting_is_a_400(api):
+    body = json.dumps({"search_id": "a\u0000", "type": "click", "sku": "X"})
+    response = api.post("/api/v1/events", body, content_type="Application/JSON")
+    assert response.status_code == 400 and response.json()["search_id"] == [
+        "contains a NUL character or invalid text"
+    ]  # fmt: skip
+    nested = api.post("/api/v1/events", "[" * 100_000, content_type="application/json")
+    assert nested.status_code == 400 and "nested too deeply" in nested.json()["non_field_errors"][0]
+    deep = json.dumps({"a": [[[[{"b": "c\u0000"}]]]]})
+    assert api.post("/api/v1/events", deep, content_type="application/json").json() == {
+        "a[0][0][0][0].b": ["contains a NUL character or invalid text"], "status": 400
+    }  # fmt: skip

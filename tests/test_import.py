@@ -265,6 +265,9 @@ def test_a_listed_photo_that_stops_reading_keeps_its_earlier_copy(catalog_dir):
     image = ProductImage.objects.get()
     assert image.usable and image.file.name == stored
     assert report.photo_errors == 1 and any("kept the copy read earlier" in i.message for i in report.issues)
+    # and the next import of the same line reads the photo again (not skipped as unchanged; a URL has no mtime)
+    assert Product.objects.get().source_hash == ""
+    assert catalog_import(path=catalog_dir.path).photo_errors == 1
 
 
 def test_a_record_replaces_the_fields_it_names_and_keeps_the_others(catalog_dir):

@@ -4,6 +4,7 @@ died to another worker."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -100,7 +101,14 @@ def _job_run_locked(*, job: Job, callback: Callable[[int, int, str], None] | Non
         generations_collect()
         return "\n".join([f"generation {generation.pk} {generation.state}", *(f"skipped: {note}" for note in notes)])
     except TRANSIENT_ERRORS:
-        raise  # the task retries; the job stays running and resumes
+        # The task retries after a backoff (longer than JOB_STALL_SECONDS, perhaps): queued meanwhile, so the stall
+        # check does not take the wait for a dead worker. When the database is what failed, this may not be written;
+        # then the check may re-queue it too, and the job's lock keeps the two deliveries from running it twice.
+        with contextlib.suppress(TRANSIENT_ERRORS):
+            Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
+                state=Job.State.QUEUED, message="retrying after a lost connection", updated_at=timezone.now()
+            )
+        raise
     except Exception as exc:
         progress.fail(f"{exc.__class__.__name__}: {exc}")
         if generation is not None:

@@ -137,7 +137,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 PHOTO_MAX_BYTES = env.int("PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 # Decoded size limit: 40 MP costs about 120 MB of RAM as RGB; anything bigger is treated as a decompression bomb.
 PHOTO_MAX_PIXELS = env.int("PHOTO_MAX_PIXELS", default=40_000_000)
-# Seconds to wait for a photo URL to connect and for each read; a slow server costs one import at most this long.
+# Seconds to wait for a photo URL to connect and for each read; a whole fetch (redirects and body) may take three
+# times this (catalog/photos.py), so a slow server costs an import or a product write at most that long per photo.
 PHOTO_FETCH_TIMEOUT = env.float("PHOTO_FETCH_TIMEOUT", default=10.0)
 # Photo URLs are fetched from public addresses only; networks listed here (CIDR, comma-separated) are allowed too,
 # for shops that host photos privately (e.g. "10.0.0.0/8,fd00::/8"). Loopback, private, link-local (cloud metadata)

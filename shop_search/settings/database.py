@@ -42,5 +42,10 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
     f"-c hnsw.ef_search={HNSW_EF_SEARCH} -c hnsw.iterative_scan=relaxed_order "
     f"-c hnsw.max_scan_tuples={HNSW_MAX_SCAN_TUPLES} -c random_page_cost={DATABASE_RANDOM_PAGE_COST}"
 )
+# TCP keepalives (libpq; ignored on the embedded server's Unix socket): a worker host that dies or drops off the
+# network loses its session within about a minute, and with it the advisory lock of the job it was running (the
+# stall check re-queues jobs only when their lock is free: embeddings/services/operations.py). Job locks are
+# session locks: a pooler in front of PostgreSQL must pool sessions, not transactions.
+DATABASES["default"]["OPTIONS"].update(keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
