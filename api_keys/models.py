@@ -56,9 +56,9 @@ class ApiKey(models.Model):
     def products_restrict(self, products):
         """The product queryset ``products`` narrowed to what this key's filters admit (all of it without filters):
         what the catalog reads call on ``request.auth``."""
-        from .selectors import key_products_restrict
+        from .selectors import products_restrict
 
-        return key_products_restrict(key=self, products=products)
+        return products_restrict(filters=self.filters, products=products)
 
     @property
     def search_restriction(self) -> dict:
