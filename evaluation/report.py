@@ -18,11 +18,11 @@ from .modes import MODE_LABELS, MODES, PreparedQuery, generation_modes, mode_ran
 # The metrics reported for each kind of query (precision@5 for similar items only; the whole result set's
 # precision, recall and F1 for text and photo queries; the zero-result rate of text queries whose relevant set is
 # empty), in table order.
-METRICS = {"ndcg10": "NDCG@10", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5", "match_precision": "set P",
+METRICS = {"ndcg10": "NDCG@10", "recall1": "R@1", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5", "match_precision": "set P",
            "match_recall": "set R", "match_f1": "set F1", "zero_result_rate": "0-result"}  # fmt: skip
 SET_METRICS = ("match_precision", "match_recall", "match_f1")
 KIND_METRICS = {"text": ("ndcg10", "recall10", "mrr", *SET_METRICS, "zero_result_rate"),
-                "photo": ("ndcg10", "recall10", "mrr", *SET_METRICS),
+                "photo": ("ndcg10", "recall1", "recall10", "mrr", *SET_METRICS),
                 "similar": ("ndcg10", "recall10", "mrr", "precision5")}  # fmt: skip
 # Names a gate may use for each metric, compared without case or punctuation: "NDCG@10" is "ndcg10", "R@10" is
 # "recall@10", "P@5" is "precision@5", "set F1" is "match_f1" or "f1", "0-result" is "zero-result".

@@ -54,6 +54,9 @@ class EncoderSpec:
     clip_model: str = ""
     clip_loader: str = "sentence-transformers"  # or "transformers"
     image_fit: str = "pad"  # "pad" (whole photo, padded square) or "crop" (resize + centre crop)
+    # Weight of the product's colour appearance appended to the image features (``ColourAppearanceEncoder``);
+    # 0: the network's features alone (generations built before it existed read as 0).
+    image_colour: float = 0.0
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -65,7 +68,8 @@ class EncoderSpec:
     def label(self) -> str:
         if self.backend == "clip":
             return f"clip:{self.clip_model} ({self.clip_loader})"
-        return f"{self.text} + {self.image} ({self.image_fit})"
+        colour = f" + colour x{self.image_colour:g}" if self.image_colour else ""
+        return f"{self.text} + {self.image}{colour} ({self.image_fit})"
 
 
 def l2_normalize(matrix: np.ndarray) -> np.ndarray:
@@ -192,6 +196,58 @@ class EfficientNetLiteEncoder(ImageEncoder):
         batch = batch.contiguous(memory_format=torch.channels_last)
         features = self.model.extract_features(batch).mean(dim=(2, 3))
         return torch.nn.functional.normalize(features, dim=1).numpy()
+
+
+# Colour appearance: hue x saturation x value bins of the product's pixels (the studio background left out).
+COLOUR_BINS = (8, 4, 4)
+COLOUR_SIZE = 96  # pixels per side the histogram is counted on
+# A pixel whose every channel is at least this bright is background (white or light-grey studio backdrops); a
+# photo with fewer product pixels than COLOUR_MIN_PIXELS counts all of them (a dark or coloured backdrop).
+COLOUR_BACKGROUND = 235
+COLOUR_MIN_PIXELS = 64
+
+
+def colour_appearance(image: Image.Image) -> np.ndarray:
+    """The colour histogram of the product in a photo (HSV, 128 bins, square-rooted and normalised): what a back
+    view, a detail shot and the front of one garment share, and what tells two products of one kind and colour
+    apart where the network's features, trained for object classes, see "a grey hoodie" in both."""
+    # Sampled, not averaged: blending a product edge with the backdrop would count colours no photo shows.
+    small = image.convert("RGB").resize((COLOUR_SIZE, COLOUR_SIZE), Image.NEAREST)
+    rgb = np.asarray(small).reshape(-1, 3)
+    product = rgb[rgb.min(axis=1) < COLOUR_BACKGROUND]
+    if len(product) < COLOUR_MIN_PIXELS:
+        product = rgb
+    hsv = np.asarray(Image.fromarray(product[:, None, :]).convert("HSV")).reshape(-1, 3).astype(np.int64)
+    h, s, v = (hsv[:, i] * bins // 256 for i, bins in enumerate(COLOUR_BINS))
+    codes = (h * COLOUR_BINS[1] + s) * COLOUR_BINS[2] + v
+    histogram = np.bincount(codes, minlength=int(np.prod(COLOUR_BINS))).astype(np.float32)
+    root = np.sqrt(histogram)
+    return root / max(float(np.linalg.norm(root)), 1e-12)
+
+
+class ColourAppearanceEncoder(ImageEncoder):
+    """An image encoder's features with the photo's colour appearance appended (``weight`` times the unit
+    histogram), normalised again: the cosine of two photos is then the network's cosine and the colour cosine,
+    weighted 1 : weight^2. On luma-dev's withheld back views this takes photo-to-photo R@1 from 0.47 to 0.88
+    (README, "Photo search")."""
+
+    def __init__(self, base: ImageEncoder, weight: float):
+        self.base = base
+        self.weight = weight
+        self.name = f"{base.name}+colour"
+        self.dim = base.dim + int(np.prod(COLOUR_BINS))
+        self.input_size = base.input_size
+        self.fit = base.fit
+
+    def preprocess(self, image: Image.Image) -> torch.Tensor:
+        return self.base.preprocess(image)
+
+    def encode_images(self, images: list[Image.Image]) -> np.ndarray:
+        if not images:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        features = self.base.encode_images(images)
+        colours = np.stack([colour_appearance(image) for image in images])
+        return l2_normalize(np.hstack([features, self.weight * colours]))
 
 
 class PixelStatsEncoder(ImageEncoder):
@@ -432,4 +488,6 @@ def _load(spec: EncoderSpec) -> Encoders:
         raise ValueError(f"unknown embedding backend {spec.backend!r}: use default or clip")
     text = HashingTextEncoder() if spec.text == "hashing" else SentenceTransformerTextEncoder(spec.text)
     image = PixelStatsEncoder() if spec.image == "pixel-stats" else EfficientNetLiteEncoder(spec.image, spec.image_fit)
+    if spec.image_colour:
+        image = ColourAppearanceEncoder(image, spec.image_colour)
     return Encoders(spec, text, image)

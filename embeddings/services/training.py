@@ -33,6 +33,7 @@ def spec_from_settings() -> EncoderSpec:
         clip_model=settings.EMBEDDING_CLIP_MODEL,
         clip_loader=settings.EMBEDDING_CLIP_LOADER,
         image_fit=settings.EMBEDDING_IMAGE_FIT,
+        image_colour=settings.EMBEDDING_IMAGE_COLOUR if settings.EMBEDDING_BACKEND == "default" else 0.0,
     )
 
 

@@ -11,6 +11,9 @@ EMBEDDING_TEXT_MODEL = env.str("EMBEDDING_TEXT_MODEL", default="minilm")
 EMBEDDING_IMAGE_MODEL = env.str("EMBEDDING_IMAGE_MODEL", default="efficientnet-lite0")
 # "pad": the whole photo on a square of its border colour; "crop": resize + centre crop.
 EMBEDDING_IMAGE_FIT = env.str("EMBEDDING_IMAGE_FIT", default="pad")
+# Weight of the colour appearance appended to the image features (embeddings/neural/encoders.py): what tells a
+# back view of one grey hoodie from another grey hoodie. 0 turns it off. Default backend only.
+EMBEDDING_IMAGE_COLOUR = env.float("EMBEDDING_IMAGE_COLOUR", default=1.0)
 EMBEDDING_CLIP_MODEL = env.str("EMBEDDING_CLIP_MODEL", default="")
 EMBEDDING_CLIP_LOADER = env.str("EMBEDDING_CLIP_LOADER", default="sentence-transformers")
 # Torch threads for batch embedding and training; 0 = one per core (set 1 when a worker runs a process per core).

@@ -13,6 +13,7 @@ CACHES["default"]["KEY_PREFIX"] = "shop-search-test"
 # 2 cores, and the tests that load the real models say so explicitly.
 EMBEDDING_TEXT_MODEL = env.str("EMBEDDING_TEXT_MODEL", default="hashing")
 EMBEDDING_IMAGE_MODEL = env.str("EMBEDDING_IMAGE_MODEL", default="pixel-stats")
+EMBEDDING_IMAGE_COLOUR = env.float("EMBEDDING_IMAGE_COLOUR", default=0.0)  # pixel-stats is a colour histogram
 EMBEDDING_JOINT_DIM = env.int("EMBEDDING_JOINT_DIM", default=32)
 EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=1)
 
