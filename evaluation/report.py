@@ -18,8 +18,9 @@ from .modes import MODE_LABELS, MODES, PreparedQuery, generation_modes, mode_ran
 # The metrics reported for each kind of query (precision@5 for similar items only; the whole result set's
 # precision, recall and F1 for text and photo queries; the zero-result rate of text queries whose relevant set is
 # empty), in table order.
-METRICS = {"ndcg10": "NDCG@10", "recall1": "R@1", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5", "match_precision": "set P",
-           "match_recall": "set R", "match_f1": "set F1", "zero_result_rate": "0-result"}  # fmt: skip
+METRICS = {"ndcg10": "NDCG@10", "recall1": "R@1", "recall10": "R@10", "mrr": "MRR", "precision5": "P@5",
+           "match_precision": "set P", "match_recall": "set R", "match_f1": "set F1",
+           "zero_result_rate": "0-result"}  # fmt: skip
 SET_METRICS = ("match_precision", "match_recall", "match_f1")
 KIND_METRICS = {"text": ("ndcg10", "recall10", "mrr", *SET_METRICS, "zero_result_rate"),
                 "photo": ("ndcg10", "recall1", "recall10", "mrr", *SET_METRICS),
@@ -215,8 +216,10 @@ def report_plot(report: Report, path: Path) -> None:
         axis.set_ylabel(METRICS[key])
         axis.grid(axis="y", alpha=0.3)
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="upper center", ncol=len(MODES), fontsize=7, frameon=False)
-    fig.suptitle(f"Retrieval modes, generation {report.generation} ({report.products} products)", y=0.995)
+    # The title on top, the legend under it: both above the panels.
+    fig.suptitle(f"Retrieval modes, generation {report.generation} ({report.products} products)", y=0.998)
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.985), ncol=len(MODES), fontsize=7,
+               frameon=False)  # fmt: skip
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -101,15 +101,16 @@ def test_table_output_and_similar_items_precision(tiny_shop, text_file, tmp_path
 
     out, _ = run(text_file, similar)
 
-    rows = {tuple(line.split()[:2] + [" ".join(line.split()[3:-8])]): line.split()[-8:] for line in
+    rows = {tuple(line.split()[:2] + [" ".join(line.split()[3:-9])]): line.split()[-9:] for line in
             out.splitlines()[3:]}  # fmt: skip
-    # NDCG@10, R@10, MRR, P@5, then the whole set's precision, recall, F1, and the zero-result rate
-    assert rows[(str(text_file), "text", "full-text only")] == ["0.380", "0.500", "1.000", "-", "1.000", "0.500",
-                                                                "0.667", "-"]  # fmt: skip
-    assert rows[(str(text_file), "text", "production hybrid")] == ["0.950", "1.000", "1.000", "-", "0.667", "1.000",
-                                                                   "0.800", "-"]  # fmt: skip
-    assert rows[(str(similar), "similar", "production hybrid")] == ["1.000", "1.000", "1.000", "0.200"] + ["-"] * 4
-    assert rows[(str(similar), "similar", "image vector only")] == ["1.000", "1.000", "1.000", "0.200"] + ["-"] * 4
+    # NDCG@10, R@1 (photo queries only), R@10, MRR, P@5, then the whole set's precision, recall, F1, and the
+    # zero-result rate
+    assert rows[(str(text_file), "text", "full-text only")] == ["0.380", "-", "0.500", "1.000", "-", "1.000",
+                                                                "0.500", "0.667", "-"]  # fmt: skip
+    assert rows[(str(text_file), "text", "production hybrid")] == ["0.950", "-", "1.000", "1.000", "-", "0.667",
+                                                                   "1.000", "0.800", "-"]  # fmt: skip
+    assert rows[(str(similar), "similar", "production hybrid")] == ["1.000", "-", "1.000", "1.000", "0.200"] + ["-"] * 4
+    assert rows[(str(similar), "similar", "image vector only")] == ["1.000", "-", "1.000", "1.000", "0.200"] + ["-"] * 4
     assert out.splitlines()[0] == f"generation {tiny_shop.pk}, 3 products"
 
 
