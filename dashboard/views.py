@@ -144,10 +144,22 @@ def analytics(request: HttpRequest) -> TemplateResponse:
         title="Latency percentiles",
         unit=" ms",
     )
+    health = search_analytics.joint_space_health(start=start, end=end)
+    health_days = search_analytics.joint_space_health_by_day(start=start, end=end)
+    health_chart = bar_chart(
+        [day.day.strftime("%b %d") for day in health_days],
+        [Series("text queries", [d.text_not_covered_percent or 0 for d in health_days], "#bc4c00"),
+         Series("photo queries", [d.photo_not_covered_percent or 0 for d in health_days], "#8250df")],
+        title="Searches the catalog does not cover, per day",
+        unit=" %",
+    ) if health else None  # fmt: skip
     return _page(
         request,
         "admin/dashboard/analytics.html",
         "Search analytics",
+        health=health,
+        health_days=[day for day in health_days if day.eventful],
+        health_chart=health_chart,
         form=DateRangeForm(initial={"start": first, "end": last}) if not form.is_bound else form,
         first=first,
         last=last,

@@ -1,5 +1,6 @@
 """Search analytics (reads over ``SearchLog`` and ``SearchEvent``): top queries, zero-result queries, queries
-with low click-through, cache hit rate, latency percentiles and searches over time, within a time range.
+with low click-through, cache hit rate, latency percentiles and searches over time, within a time range; and the
+joint space's health per generation and per day (searches no candidate covers, mean best similarity per signal).
 
 Queries are grouped by their normalised text (lower case, single spaces); photo searches without text count in
 the totals, latency and timeline but not in the query tables. A search "is clicked" when at least one click
@@ -9,11 +10,13 @@ event names it; click-through is clicked searches / searches.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Trunc
+from django.db.models import Avg, Count, Exists, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Trunc
 
 from .models import SearchEvent, SearchLog
 
@@ -171,3 +174,201 @@ def searches_over_time(*, start: datetime, end: datetime) -> tuple[str, list[Tim
         buckets.append(TimeBucket(moment, row.get("searches", 0), row.get("zero_results", 0)))
         moment += step
     return unit, buckets
+
+
+# --- joint-space health: queries the catalog does not cover ------------------------------------------------------
+
+# The vector signals of each kind of search, in the order the analytics page shows them.
+HEALTH_SIGNALS = {"text": ("text_vector", "cross_modal", "fused"), "photo": ("image", "cross_modal", "fused")}
+
+
+@dataclass(frozen=True)
+class SignalHealth:
+    signal: str
+    mean_best: float  # mean over the searches of the best similarity among the signal's candidates
+    threshold: float | None  # the generation's relevance threshold in effect now (None: generation collected)
+    change: float | None = None  # mean_best minus the previous generation's
+
+
+@dataclass(frozen=True)
+class GenerationHealth:
+    """One generation's searches of one kind in the range. ``change`` figures compare with the previous generation
+    (by id) that answered searches of this kind in the same range; None for the first."""
+
+    generation_id: int | None
+    kind: str
+    searches: int
+    not_covered: int
+    signals: list[SignalHealth]  # those that ran, in ``HEALTH_SIGNALS`` order
+    not_covered_change: float | None = None  # difference of not_covered_share (a fraction)
+
+    @property
+    def not_covered_share(self) -> float | None:
+        return self.not_covered / self.searches if self.searches else None
+
+    @property
+    def not_covered_percent(self) -> float | None:
+        return None if self.not_covered_share is None else 100 * self.not_covered_share
+
+    @property
+    def not_covered_change_points(self) -> float | None:
+        """Percentage points up (positive: more searches not covered) from the previous generation."""
+        return None if self.not_covered_change is None else 100 * self.not_covered_change
+
+
+@dataclass(frozen=True)
+class DayHealth:
+    """One UTC day: per kind (searches, not covered, mean best similarity of its own-space signal), which
+    generations answered, which were activated that day, and how many products were last changed that day."""
+
+    day: datetime
+    text_searches: int = 0
+    text_not_covered: int = 0
+    text_best: float | None = None  # text_vector
+    photo_searches: int = 0
+    photo_not_covered: int = 0
+    photo_best: float | None = None  # image
+    generations: tuple[int, ...] = ()
+    activated: tuple[int, ...] = ()
+    products_changed: int = 0
+
+    @property
+    def text_not_covered_share(self) -> float | None:
+        return self.text_not_covered / self.text_searches if self.text_searches else None
+
+    @property
+    def photo_not_covered_share(self) -> float | None:
+        return self.photo_not_covered / self.photo_searches if self.photo_searches else None
+
+    @property
+    def text_not_covered_percent(self) -> float | None:
+        return self.text_not_covered * 100 / self.text_searches if self.text_searches else None
+
+    @property
+    def photo_not_covered_percent(self) -> float | None:
+        return self.photo_not_covered * 100 / self.photo_searches if self.photo_searches else None
+
+    @property
+    def eventful(self) -> bool:
+        """Searches were logged, a generation was activated or products changed that day."""
+        return bool(self.text_searches or self.photo_searches or self.activated or self.products_changed)
+
+
+def _health_logs(start: datetime, end: datetime) -> QuerySet[SearchLog]:
+    """Searches whose coverage is known: a vector signal ran (not browsing, not keyword-only mode). Cache hits
+    count, with the figures of the search that filled the cache (same generation: it is part of the cache key)."""
+    return _logs(start, end).filter(vector_covered__isnull=False)
+
+
+def _health_aggregates() -> dict:
+    signals = sorted({signal for names in HEALTH_SIGNALS.values() for signal in names})
+    return {
+        "searches": Count("id"),
+        "not_covered": Count("id", filter=Q(vector_covered=False)),
+        **{f"best_{s}": Avg(Cast(KT(f"best_similarity__{s}"), FloatField())) for s in signals},
+    }
+
+
+def joint_space_health(*, start: datetime, end: datetime) -> list[GenerationHealth]:
+    """Per generation and kind of search (newest generation first, text before photo): searches, how many found
+    no candidate above the relevance threshold ("not covered"), the mean best similarity of each vector signal,
+    and how these moved from the previous generation. 2 queries."""
+    from embeddings.models import EmbeddingGeneration
+
+    from .match_set import signal_scales
+
+    rows = list(
+        _health_logs(start, end)
+        .values("generation_id", "kind")
+        .annotate(**_health_aggregates())
+        .order_by("kind", "generation_id")
+    )
+    generations = EmbeddingGeneration.objects.in_bulk({row["generation_id"] for row in rows} - {None})
+    result: list[GenerationHealth] = []
+    previous: dict[str, GenerationHealth] = {}
+    for row in rows:
+        kind = row["kind"]
+        generation = generations.get(row["generation_id"])
+        scales = signal_scales(generation, kind) if generation is not None else {}
+        before = previous.get(kind)
+        before_means = {s.signal: s.mean_best for s in before.signals} if before else {}
+        signals = []
+        for signal in HEALTH_SIGNALS.get(kind, ()):
+            mean = row[f"best_{signal}"]
+            if mean is None:  # no search of these ran it (a text-only generation has no joint-space signals)
+                continue
+            old = before_means.get(signal)
+            signals.append(SignalHealth(
+                signal=signal,
+                mean_best=mean,
+                threshold=scales[signal].threshold if signal in scales else None,
+                change=mean - old if old is not None else None,
+            ))  # fmt: skip
+        share = row["not_covered"] / row["searches"]
+        health = GenerationHealth(
+            row["generation_id"], kind, row["searches"], row["not_covered"], signals,
+            not_covered_change=share - before.not_covered_share if before is not None else None,
+        )  # fmt: skip
+        previous[kind] = health
+        result.append(health)
+    result.sort(key=lambda h: (-(h.generation_id or 0), h.kind != "text"))
+    return result
+
+
+def joint_space_health_by_day(*, start: datetime, end: datetime) -> list[DayHealth]:
+    """Every UTC day of the range, in order, with its searches' coverage (``DayHealth``) beside what changed that
+    day: generations activated, products last changed (a product changed again later counts on its last day
+    only). 3 queries."""
+    from catalog.models import Product
+    from embeddings.models import EmbeddingGeneration
+
+    rows = (
+        _health_logs(start, end)
+        .annotate(day=Trunc("created_at", "day"))
+        .values("day", "kind")
+        .annotate(
+            searches=Count("id"),
+            not_covered=Count("id", filter=Q(vector_covered=False)),
+            best_text=Avg(Cast(KT("best_similarity__text_vector"), FloatField())),
+            best_image=Avg(Cast(KT("best_similarity__image"), FloatField())),
+            generations=ArrayAgg("generation_id", distinct=True, default=Value([])),
+        )
+    )
+    days: dict[datetime, dict] = {}
+    for row in rows:
+        day = days.setdefault(row["day"], {"generations": set()})
+        day["generations"].update(g for g in row["generations"] if g is not None)
+        if row["kind"] == "text":
+            day.update(text_searches=row["searches"], text_not_covered=row["not_covered"], text_best=row["best_text"])
+        elif row["kind"] == "photo":
+            day.update(
+                photo_searches=row["searches"], photo_not_covered=row["not_covered"], photo_best=row["best_image"]
+            )
+    activated: dict[datetime, list[int]] = {}
+    for pk, at in EmbeddingGeneration.objects.filter(activated_at__gte=start, activated_at__lt=end).values_list(
+        "pk", "activated_at"
+    ):
+        activated.setdefault(_day_start(at), []).append(pk)
+    changed = dict(
+        Product.objects.filter(updated_at__gte=start, updated_at__lt=end)
+        .annotate(day=Trunc("updated_at", "day"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    result, moment = [], _day_start(start)
+    while moment < end:
+        values = days.get(moment, {"generations": set()})
+        result.append(DayHealth(
+            day=moment,
+            **{key: value for key, value in values.items() if key != "generations"},
+            generations=tuple(sorted(values["generations"])),
+            activated=tuple(sorted(activated.get(moment, []))),
+            products_changed=changed.get(moment, 0),
+        ))  # fmt: skip
+        moment += timedelta(days=1)
+    return result
+
+
+def _day_start(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)

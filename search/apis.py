@@ -32,7 +32,7 @@ from embeddings.selectors import generation_photo_vectors_exist
 from shop_search.permissions import StorefrontAccess
 from shop_search.serializers import InputSerializer, error_responses
 
-from .cache import cache_key, cache_result, cached_result_json, cached_result_total
+from .cache import cache_key, cache_result, cached_result_json, cached_result_split, cached_result_total
 from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
 from .selectors import active_generation_cached, attribute_names, search_products
@@ -227,6 +227,14 @@ def result_payload(result: SearchResult, *, page: int, page_size: int, explain: 
     }
 
 
+def search_payload(result: SearchResult, *, page: int, page_size: int, explain: bool) -> dict:
+    """``result_payload`` of a search, with its private ``_coverage`` (never sent; cached with the result): what
+    the search log keeps of the joint space's health (``search.analytics.joint_space_health``)."""
+    payload = result_payload(result, page=page, page_size=page_size, explain=explain)
+    payload["_coverage"] = {"covered": result.vector_covered, "best": result.best_similarity}
+    return payload
+
+
 def after_response(response, *calls) -> None:
     """Run ``calls`` once the response has been sent: Django closes a response after the server wrote it (and the
     test client after the view returned), calling its resource closers first. Bookkeeping that no answer depends on
@@ -246,19 +254,25 @@ def after_response(response, *calls) -> None:
 def respond(kind: str, payload: dict | str, *, started: float, cache_hit: bool, query: str, filters: Filters,
             page: int, generation_id, popular: dict | None = None, after=()) -> HttpResponse:  # fmt: skip
     """The search response, from the payload or from its JSON text (a cache hit asked for as JSON: sent as stored,
-    with the search id added, never parsed). Once it has been sent, the ``after`` calls run, then its log entry is
-    queued with the popularity count of ``popular`` (a normalised request)."""
+    its private tail cut off and the search id added, never parsed). Once it has been sent, the ``after`` calls run,
+    then its log entry is queued with the popularity count of ``popular`` (a normalised request). A cache hit logs
+    the joint-space coverage stored with the result (the same generation computed it: it is part of the key)."""
     search_id = str(uuid.uuid4())
     latency_ms = (time.perf_counter() - started) * 1000
+    coverage_json = ""
     if isinstance(payload, str):
+        payload, coverage_json = cached_result_split(payload)
         response = HttpResponse(f'{payload[:-1]},"search_id":"{search_id}"}}', content_type="application/json")
     else:
-        response = Response({**{k: v for k, v in payload.items() if k != "_product_ids"}, "search_id": search_id})
+        response = Response({**{k: v for k, v in payload.items() if not k.startswith("_")}, "search_id": search_id})
     response["X-Cache"] = "HIT" if cache_hit else "MISS"
     response["X-Search-Id"] = search_id
     response["Server-Timing"] = f"search;dur={latency_ms:.2f}"
 
     def log() -> None:
+        coverage = json.loads(coverage_json) if coverage_json else {}
+        if isinstance(payload, dict):
+            coverage = payload.get("_coverage") or {}
         search_log_record({
             "id": search_id,
             "kind": kind,
@@ -270,6 +284,8 @@ def respond(kind: str, payload: dict | str, *, started: float, cache_hit: bool, 
             "latency_ms": round(latency_ms, 3),
             "cache_hit": cache_hit,
             "generation_id": generation_id,
+            "best_similarity": coverage.get("best") or {},
+            "vector_covered": coverage.get("covered"),
             "created_at": timezone.now().isoformat(),
         }, popular=popular, served=_served_skus(payload))  # fmt: skip
 
@@ -333,7 +349,7 @@ class SearchApi(APIView):
                 text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion
             )
             result = search_products(query, generation)
-            payload = result_payload(result, page=params["page"], page_size=params["page_size"],
+            payload = search_payload(result, page=params["page"], page_size=params["page_size"],
                                      explain=params["explain"])  # fmt: skip
         after = []
         if cacheable and not cache_hit:
@@ -388,7 +404,7 @@ class ImageSearchApi(APIView):
             photo=photo_query(generation, image, params["q"]),
         )  # fmt: skip
         result = search_products(query, generation)
-        payload = result_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])
+        payload = search_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])
         return respond("photo", payload, started=started, cache_hit=False, query=params["q"],
                        filters=filters, page=params["page"], generation_id=generation.pk)  # fmt: skip
 

@@ -64,8 +64,12 @@ def unavailable_warn(action: str, exc: Exception) -> None:
 
 
 # Part of every result key; raised when what a cached result holds changes shape (2: stored without product ids,
-# sent as stored), so a deployment never serves entries written by the previous release.
-RESULT_FORMAT = 2
+# sent as stored; 3: with the private ``_coverage`` last, cut off before sending), so a deployment never serves
+# entries written by the previous release.
+RESULT_FORMAT = 3
+# The private tail of a stored result: the search's joint-space coverage (``search.match_set.MatchSet``), which a
+# cache hit logs as the search that computed it did. Stored last, so a hit cuts it off without parsing the page.
+COVERAGE_KEY = ',"_coverage":'
 
 
 def cache_key(request: dict, generation_id: int | None) -> str:
@@ -100,6 +104,16 @@ def cached_result_total(raw: str) -> int:
 _json_decoder = json.JSONDecoder()
 
 
+def cached_result_split(raw: str) -> tuple[str, str]:
+    """(the JSON text to send, the JSON text of its private ``_coverage`` or "") of a cached result's JSON text:
+    the private part is its last key (``cache_result``), found from the end (a JSON string never holds an
+    unescaped quote, so only a key can look like it)."""
+    at = raw.rfind(COVERAGE_KEY)
+    if at < 0:
+        return raw, ""
+    return raw[:at] + "}", raw[at + len(COVERAGE_KEY) : -1]
+
+
 def cached_result(key: str) -> dict | None:
     raw = cached_result_json(key)
     return json.loads(raw) if raw else None
@@ -118,8 +132,11 @@ end
 
 
 def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
-    """Cache a result payload (without its internal ``_product_ids``), listed under ``product_ids``."""
-    stored = {name: value for name, value in payload.items() if name != "_product_ids"}
+    """Cache a result payload (without its internal ``_product_ids``; its private ``_coverage`` last), listed under
+    ``product_ids``."""
+    stored = {name: value for name, value in payload.items() if name not in ("_product_ids", "_coverage")}
+    if "_coverage" in payload:
+        stored["_coverage"] = payload["_coverage"]
     product_keys = [redis_key("product", product_id) for product_id in sorted(set(product_ids))]
     try:
         keys = [key, *product_keys]

@@ -18,7 +18,7 @@ the settings (``SEARCH_RELEVANCE_THRESHOLDS``), each overriding the one before. 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
@@ -45,6 +45,30 @@ class MatchSet:
     ranking: list[Ranked]  # every member read, best first
     total: int
     facets: dict[str, list[dict]]
+    # What the search log keeps of the joint space's health (``search.analytics.joint_space_health``): each vector
+    # signal's best raw similarity among its candidates (before thresholds), and whether a signal that admits for
+    # this kind of query reached its threshold (a photo: past the domain gate too). None: no vector signal ran.
+    best_similarity: dict[str, float] = field(default_factory=dict)
+    vector_covered: bool | None = None
+
+
+def _coverage(
+    candidates: Candidates, generation: EmbeddingGeneration | None, scales: Mapping[str, Scale], gate: float | None
+) -> tuple[dict[str, float], bool | None]:
+    """(signal -> best similarity, covered) of ``candidates`` (hits are sorted best first): numbers already in
+    memory, no query. Without a generation (keyword-only search) nothing is known: ({}, None)."""
+    if generation is None:
+        return {}, None
+    best = {signal: round(hits[0].score, 4) for signal, hits in candidates.vectors.items() if hits}
+    admitting = ADMITTING_SIGNALS.get(candidates.kind)
+    if gate is not None and best.get("image", -1.0) < gate:
+        return best, False
+    covered = any(
+        hits[0].score >= scales[signal].threshold
+        for signal, hits in candidates.vectors.items()
+        if hits and (admitting is None or signal in admitting)
+    )
+    return best, covered
 
 
 def _thresholds(
@@ -109,9 +133,12 @@ def match_set(
         scales.setdefault(signal, UNCALIBRATED)
     keyword_ids = {product_id for product_id, _ in candidates.keyword}
     gate = photo_domain_gate(generation) if candidates.kind == "photo" else None
+    best, covered = _coverage(candidates, generation, scales, gate)
     image_hits = candidates.vectors.get("image", [])
     if gate is not None and (not image_hits or max(hit.score for hit in image_hits) < gate):
-        return MatchSet(ranking=[], total=0, facets=facets_from_counts([]))
+        return MatchSet(
+            ranking=[], total=0, facets=facets_from_counts([]), best_similarity=best, vector_covered=covered
+        )
     members: set[int] = set()  # found by vectors: keyword members beyond the list read, and vector-only ones
     vector_only: set[int] = set()
     for signal, hits in candidates.vectors.items():
@@ -144,5 +171,9 @@ def match_set(
     for key, count in candidates.keyword_facets:
         counts[key] += count
     return MatchSet(
-        ranking=ranking, total=candidates.keyword_total + len(vector_only), facets=facets_from_counts(counts.items())
+        ranking=ranking,
+        total=candidates.keyword_total + len(vector_only),
+        facets=facets_from_counts(counts.items()),
+        best_similarity=best,
+        vector_covered=covered,
     )

@@ -54,6 +54,12 @@ class SearchLog(models.Model):
     latency_ms = models.FloatField()
     cache_hit = models.BooleanField(default=False)
     generation_id = models.BigIntegerField(null=True, blank=True)
+    # The joint space's health at this search (``search.match_set.MatchSet``; a cache hit logs what the search that
+    # computed it found): each vector signal's best similarity among its candidates, before thresholds, and whether
+    # a candidate reached the relevance threshold of a signal that admits. Empty and null: no vector signal ran
+    # (browsing, keyword-only mode) or unknown (logged before these were recorded).
+    best_similarity = models.JSONField(default=dict, blank=True)
+    vector_covered = models.BooleanField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)  # the time of the search, not of the write
 
     class Meta:

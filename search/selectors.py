@@ -69,6 +69,8 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
         ),
         corrected_query=corrected_query,
         mode=mode,
+        best_similarity=matches.best_similarity,
+        vector_covered=matches.vector_covered,
     )
 
 

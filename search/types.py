@@ -69,3 +69,7 @@ class SearchResult:
     products: list[dict]  # the page's products, same order as ranking
     corrected_query: str = ""
     mode: str = "hybrid"  # "hybrid", "photo", "keyword" (no generation active yet), "browse"
+    # For the search log (``search.match_set.MatchSet``): each vector signal's best similarity, and whether any
+    # candidate reached the threshold of a signal that admits (None: no vector signal ran: browse, keyword mode).
+    best_similarity: dict[str, float] = field(default_factory=dict)
+    vector_covered: bool | None = None
