@@ -87,7 +87,9 @@ def test_colour_appearance_is_appended_to_the_image_features_and_weighted():
     colour = colour_appearance(photos[0]) @ colour_appearance(photos[1])
     assert np.isclose(vectors[0] @ vectors[1], (plain[0] @ plain[1] + 4 * colour) / 5, atol=1e-5)
     # a generation built before the option existed reads as without it
-    assert EncoderSpec.from_dict({"text": "hashing", "image": "pixel-stats"}).image_colour == 0.0
+    old = {"backend": "default", "text": "hashing", "image": "pixel-stats", "clip_model": "", "image_fit": "pad",
+           "clip_loader": "sentence-transformers"}  # fmt: skip
+    assert EncoderSpec.from_dict(old).image_colour == 0.0 and EncoderSpec.from_dict(old).as_dict() == old
 
 
 @pytest.mark.slow

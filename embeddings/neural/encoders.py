@@ -58,8 +58,11 @@ class EncoderSpec:
     # 0: the network's features alone (generations built before it existed read as 0).
     image_colour: float = 0.0
 
-    def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        if not data["image_colour"]:  # as specs were written before the option: their heads still match
+            del data["image_colour"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EncoderSpec:
