@@ -1,8 +1,9 @@
 """Similar items: the nearest products by the fused vector, with the image and text signals, diversified.
 Only candidates at or above each signal's relevance threshold for similar items (``search.match_set``) count.
 
-Candidates come from three signals in one statement (fused joint space, image space, text space), are fused by
-reciprocal rank, then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
+Candidates come from three signals in one statement (fused joint space, image space, text space; a signal of
+weight 0 still brings its candidates), are fused with the closeness of their categories (``SIMILAR_FUSION``:
+weighted by default), then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
 (the same item in ten colours) do not fill the list. A product's default list is also stored (``SimilarList``,
 written by ``services.py``) and read back here in one row.
 """
@@ -162,6 +163,7 @@ def similar_ranking(
     parts = ["(SELECT 'own' AS signal, product_id, 0.0 AS score, NULL AS fused, NULL AS category "
              "FROM embeddings_productembedding WHERE generation_id = %s AND product_id = %s)"]  # fmt: skip
     params: list = [generation.pk, product.pk]
+    weights = {**settings.SIMILAR_SIGNAL_WEIGHTS, **(weights or {})}
     for signal, column in SIMILAR_SIGNALS:
         expression, dim = vector_expression(generation, column)
         target = own.format(expression)
@@ -204,8 +206,7 @@ def similar_ranking(
     own_path = product.primary_category.path if product.primary_category_id else None
     closeness = [(pid, category_closeness(own_path, path)) for pid, path in paths.items()]
     lists["category"] = sorted([hit for hit in closeness if hit[1] > 0], key=lambda hit: (-hit[1], hit[0]))
-    weights = {**settings.SIMILAR_SIGNAL_WEIGHTS, **(weights or {})}
-    ranking = fuse(lists, FusionConfig(method="rrf", weights=weights, rrf_k=settings.SEARCH_RRF_K))
+    ranking = fuse(lists, FusionConfig(method=settings.SIMILAR_FUSION, weights=weights, rrf_k=settings.SEARCH_RRF_K))
     if relevance_weight is None:
         relevance_weight = settings.SIMILAR_DIVERSITY_LAMBDA
     return diversify(ranking, vectors, k=k, relevance_weight=relevance_weight)
