@@ -272,6 +272,25 @@ def test_similar_items_exclude_the_product_and_its_variants(api, small_shop):
     assert api.get("/api/v1/products/TEN-RED/similar", {"k": 500}).status_code == 400
 
 
+def test_similar_items_weigh_the_catalogs_own_categories_on_top_of_the_fused_vector(api, small_shop, settings):
+    from recommendations.selectors import similar_ranking
+
+    product = Product.objects.get(sku="TEN-RED")
+
+    def top(k: int = 3) -> list[str]:
+        ranking = similar_ranking(product=product, generation=small_shop, k=k, same_category=False, in_stock=None)
+        return list(Product.objects.filter(id__in=[r.product_id for r in ranking]).values_list("sku", flat=True))
+
+    # the fused vector alone: the red things (a red jacket looks more like a red tent than a blue tent does)
+    settings.SIMILAR_SIGNAL_WEIGHTS = {**settings.SIMILAR_SIGNAL_WEIGHTS, "category": 0.0}
+    alone = top()
+    assert sorted(alone) == ["BOT-RED", "HOO-RED", "JAC-RED"]
+    # with the closeness of the catalog's categories weighted on top (strongly here: the tiny test encoders see
+    # little but colour): the other tents first, still in the fused vector's order
+    settings.SIMILAR_SIGNAL_WEIGHTS = {**settings.SIMILAR_SIGNAL_WEIGHTS, "category": 2.0}
+    assert sorted(top()) == ["TEN-BLU", "TEN-GRE", "TEN-YEL"]
+
+
 def test_similar_items_are_stored_and_served_from_the_stored_list(api, small_shop, django_assert_max_num_queries):
     from recommendations.models import SimilarList
 
