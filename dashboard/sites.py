@@ -1,5 +1,5 @@
 """The project's admin site: staff only (anonymous visitors get the login page, signed-in non-staff users a
-403), with the operations, analytics and playground pages beside the model admin."""
+403), with the operations, analytics, playground and catalog quality pages beside the model admin."""
 
 from __future__ import annotations
 
@@ -40,5 +40,7 @@ class ShopAdminSite(admin.AdminSite):
             path("operations/jobs/", self.admin_view(views.jobs_status), name="jobs-status"),
             path("analytics/", self.admin_view(views.analytics), name="analytics"),
             path("playground/", self.admin_view(views.playground), name="playground"),
+            path("catalog-quality/", self.admin_view(views.catalog_quality), name="catalog-quality"),
+            path("catalog-quality/run/", self.admin_view(views.catalog_quality_run), name="catalog-quality-run"),
         ]
         return pages + super().get_urls()

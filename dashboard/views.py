@@ -1,13 +1,15 @@
-"""Staff pages: embedding operations (with live job progress), search analytics and the search playground.
+"""Staff pages: embedding operations (with live job progress), search analytics, the search playground and the
+catalog quality report.
 
-HTTP only: reads come from selectors (``embeddings.selectors``, ``search.analytics``, ``search.playground``),
-operations from the embedding services. Every view is wrapped by ``ShopAdminSite.admin_view`` (staff only,
-CSRF on POST); state changes are POST only.
+HTTP only: reads come from selectors (``embeddings.selectors``, ``search.analytics``, ``search.playground``,
+``quality.selectors``), operations from the embedding services and the quality task. Every view is wrapped by
+``ShopAdminSite.admin_view`` (staff only, CSRF on POST); state changes are POST only.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import QueryDict
 from django.shortcuts import redirect
@@ -22,6 +24,9 @@ from embeddings.queries import photo_query
 from embeddings.selectors import active_generation, generation_photo_vectors_exist, generations_overview, jobs_recent
 from embeddings.services.generations import GenerationError, generation_activate, generation_rollback
 from embeddings.services.operations import job_start
+from quality.models import Finding
+from quality.selectors import finding_counts, findings_list, report_latest
+from quality.tasks import build_quality_report_task
 from search import analytics as search_analytics
 from search.apis import parse_search_params
 from search.match_set import thresholds_overview
@@ -228,3 +233,42 @@ def _playground_search(request: HttpRequest, form: PlaygroundForm):
     except NoActiveGeneration as exc:
         form.add_error(None, str(exc))
         return None
+
+
+# --- catalog quality -------------------------------------------------------------------------------------------
+
+# Findings shown per page view (worst first); the command exports them all.
+QUALITY_PAGE_FINDINGS = 200
+
+
+@require_GET
+def catalog_quality(request: HttpRequest) -> TemplateResponse:
+    generation = active_generation()
+    report = report_latest(generation)
+    kind = request.GET.get("kind") if request.GET.get("kind") in Finding.Kind.values else ""
+    findings = list(findings_list(report=report, kind=kind or None, limit=QUALITY_PAGE_FINDINGS)) if report else []
+    for finding in findings:
+        finding.changed_since = finding.product.content_version != finding.content_version
+    return _page(
+        request,
+        "admin/dashboard/catalog_quality.html",
+        "Catalog quality",
+        generation=generation,
+        report=report,
+        counts=finding_counts(report) if report else {},
+        kinds=Finding.Kind.choices,
+        kind=kind,
+        findings=findings,
+        limit=QUALITY_PAGE_FINDINGS,
+    )
+
+
+@require_POST
+def catalog_quality_run(request: HttpRequest) -> HttpResponse:
+    generation = active_generation()
+    if generation is None:
+        messages.error(request, "There is no active generation to check.")
+    else:
+        transaction.on_commit(lambda: build_quality_report_task.delay(generation.pk))
+        messages.success(request, f"The quality check of generation {generation.pk} is queued; reload in a while.")
+    return redirect("admin:catalog-quality")

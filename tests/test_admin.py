@@ -28,6 +28,7 @@ STAFF_PAGES = [
     "/admin/operations/jobs/",
     "/admin/analytics/",
     "/admin/playground/",
+    "/admin/catalog-quality/",
 ]
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from catalog.services import catalog_import
 from embeddings.models import EmbeddingGeneration, Job, TrainedHead
+from quality.services import quality_report_build
 from search.models import SearchEvent, SearchLog
 
 from .conftest import ROOT, build_generation, jpeg_bytes, write_small_catalog
@@ -176,6 +177,11 @@ def test_staff_open_every_admin_page_and_run_a_playground_query(browser, staff_u
     assert rows and "default rank" in table.text.lower() and "fused" in table.text.lower()
     assert rows[0].get_attribute("data-sku").endswith("RED")
     browser.screenshot("playground")
+
+    quality_report_build(generation=EmbeddingGeneration.objects.get(state=EmbeddingGeneration.State.ACTIVE))
+    browser.open("/admin/catalog-quality/")
+    assert "products" in browser.wait_for("#content-main").text and browser.find_all("#findings")
+    browser.screenshot("catalog-quality")
 
 
 def test_a_reindex_started_in_the_browser_shows_progress_up_to_100_percent(

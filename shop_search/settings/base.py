@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "embeddings.apps.EmbeddingsConfig",
     "search.apps.SearchConfig",
     "recommendations.apps.RecommendationsConfig",
+    "quality.apps.QualityConfig",
     "evaluation.apps.EvaluationConfig",
     "dashboard.apps.DashboardConfig",
     "storefront.apps.StorefrontConfig",

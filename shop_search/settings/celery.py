@@ -38,6 +38,8 @@ QUEUE_REINDEX = "reindex"
 CELERY_TASK_ROUTES = {
     "embeddings.*": {"queue": QUEUE_EMBEDDINGS},
     "reindex.*": {"queue": QUEUE_REINDEX},
+    # The catalog quality check trains small models for seconds to minutes: beside the builds, not the batches.
+    "quality.*": {"queue": QUEUE_REINDEX},
 }
 
 CELERY_BEAT_SCHEDULE = {
@@ -62,6 +64,11 @@ CELERY_BEAT_SCHEDULE = {
     "recommendations.build_similar_lists": {
         "task": "recommendations.build_similar_lists",
         "schedule": crontab(hour=2, minute=37),
+    },
+    # The catalog quality report of the active generation, with the day's catalog changes (and after activations).
+    "quality.build_report": {
+        "task": "quality.build_report",
+        "schedule": crontab(hour=4, minute=27),
     },
     "catalog.purge_orphan_photos": {
         "task": "catalog.purge_orphan_photos",

@@ -1,0 +1,294 @@
+"""Catalog quality report (quality/): a small catalog with one planted error of each kind, judged with the test
+settings' tiny encoders (hashing text, pixel-stats colour histograms): each error tops its kind's list, clean
+products are not listed; the export command and the admin page."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.test import Client
+from django.utils.html import escape
+from PIL import Image, ImageDraw
+
+from catalog.models import Product
+from catalog.services import catalog_import
+from quality import checks
+from quality.models import Finding, QualityReport
+from quality.selectors import catalog_vectors, duplicate_candidates
+from quality.services import catalog_findings_compute, quality_report_build
+
+from .conftest import COLOURS, KINDS, build_generation, write_small_catalog
+
+pytestmark = pytest.mark.django_db
+
+# What is planted (sku -> the error), on the 4 kinds x 4 colours catalog of conftest.
+SWAPPED = ("JAC-BLU", "images/BOT-RED-1.jpg")  # a red bottle's photo among the blue jacket's photos
+RECOLOURED = ("HOO-GRE", "Yellow")  # green photos, colour attribute Yellow
+MOVED = ("TEN-RED", "Outdoor/Bottles")  # a tent filed under bottles
+DUPLICATE = ("JAC-RED-2", "JAC-RED")  # the red jacket listed again
+
+
+# What a kind looks like to the pixel-stats encoder (a colour histogram): a band of its own colour on the product.
+BANDS = {"Jacket": (20, 20, 20), "Hoodie": (250, 250, 250), "Tent": (130, 130, 130), "Bottle": (20, 220, 220)}
+
+
+def photo_bytes(rgb: tuple[int, int, int], band: tuple[int, int, int], shade: int) -> bytes:
+    image = Image.new("RGB", (48, 64), tuple(max(0, c - shade) for c in rgb))
+    ImageDraw.Draw(image).rectangle((0, 40, 47, 63), fill=band)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95)
+    return buffer.getvalue()
+
+
+def write_planted_catalog(catalog_dir, *, plant: bool = True):
+    """The 16 products of conftest (every colour of every kind; 3 photos each: the product's colour, shaded per
+    photo, over a band of its kind's colour), with one error of each kind planted (``plant``), plus the duplicate
+    listing."""
+    photos = {}
+    for kind in KINDS:
+        for colour, rgb in COLOURS.items():
+            sku = f"{kind[:3].upper()}-{colour[:3].upper()}"
+            photos[sku] = [
+                catalog_dir.add_photo(f"{sku}-{n}.jpg", photo_bytes(rgb, BANDS[kind], 20 * n)) for n in range(3)
+            ]
+    if plant:
+        photos[SWAPPED[0]][2] = SWAPPED[1]
+    for kind in KINDS:
+        for colour in COLOURS:
+            sku = f"{kind[:3].upper()}-{colour[:3].upper()}"
+            category = f"Outdoor/{kind}s"
+            stated = colour
+            if plant and sku == MOVED[0]:
+                category = MOVED[1]
+            if plant and sku == RECOLOURED[0]:
+                stated = RECOLOURED[1]
+            catalog_dir.add_product(
+                sku=sku,
+                name=f"{colour} {kind.lower()}",
+                categories=[category],
+                attributes={"color": stated},
+                description=f"A {colour.lower()} {kind.lower()} for the outdoors.",
+                images=photos[sku],
+            )
+    if plant:
+        catalog_dir.add_product(
+            sku=DUPLICATE[0],
+            name="Red jacket (new)",
+            categories=["Outdoor/Jackets"],
+            attributes={"color": "Red"},
+            description="A red jacket for the outdoors.",
+            images=photos[DUPLICATE[1]],
+        )
+    return catalog_dir.write()
+
+
+@pytest.fixture
+def planted(catalog_dir):
+    catalog_import(path=write_planted_catalog(catalog_dir))
+    return build_generation()
+
+
+def _top(findings, kind):
+    return [f for f in findings if f.kind == kind]
+
+
+def test_each_planted_error_tops_its_kind_and_clean_products_are_not_listed(planted):
+    # given a catalog with one error of each kind, and a generation of it
+    # when the check runs
+    result = catalog_findings_compute(generation=planted)
+    skus = dict(Product.objects.values_list("id", "sku"))
+
+    # then each error is the first of its kind, listed, with its evidence
+    photo = _top(result.findings, checks.PHOTO)[0]
+    assert skus[photo.product_id] == SWAPPED[0] and photo.image.source == SWAPPED[1] and photo.flagged
+    assert skus[photo.other_product_id].endswith("-RED")  # the photo looks like a red product
+    assert "BOT-RED-1.jpg looks like" in photo.evidence
+    colour = _top(result.findings, checks.COLOUR)[0]
+    assert (skus[colour.product_id], colour.details["stated"], colour.details["looks"]) == (*RECOLOURED, "Green")
+    assert colour.flagged
+    category = _top(result.findings, checks.CATEGORY)[0]
+    assert skus[category.product_id] == MOVED[0] and category.details["looks"] == "Outdoor/Tents"
+    assert category.flagged
+    duplicate = _top(result.findings, checks.DUPLICATE)[0]
+    assert (skus[duplicate.product_id], skus[duplicate.other_product_id]) == DUPLICATE and duplicate.flagged
+    # and no clean product is listed (the planted ones and the duplicate's original only)
+    involved = {SWAPPED[0], RECOLOURED[0], MOVED[0], *DUPLICATE}
+    listed = {skus[f.product_id] for f in result.findings if f.flagged}
+    assert listed <= involved, listed - involved
+    assert result.products == 17 and result.photos == 51 and result.notes == []
+
+
+def test_a_clean_catalog_lists_nothing(catalog_dir):
+    # given the same catalog without the planted errors
+    catalog_import(path=write_planted_catalog(catalog_dir, plant=False))
+    generation = build_generation()
+
+    # when the check runs
+    result = catalog_findings_compute(generation=generation)
+
+    # then nothing is listed
+    assert [f.evidence for f in result.findings if f.flagged] == []
+
+
+def test_a_text_only_generation_is_checked_by_text_and_says_what_it_skipped(catalog_dir):
+    # given a catalog with too few photos to train a head: a text-only generation
+    catalog_import(path=write_small_catalog(catalog_dir, photos_per_product=1))
+    generation = build_generation()
+    assert generation.text_only
+
+    # when the check runs
+    result = catalog_findings_compute(generation=generation)
+
+    # then it says why there are no photo or colour findings, and still judges categories and duplicates by text
+    assert result.notes == ["text-only generation: no photo or colour checks, categories by text alone"]
+    assert {f.kind for f in result.findings} <= {checks.CATEGORY, checks.DUPLICATE}
+
+
+def test_the_report_stores_the_listed_findings_and_replaces_the_previous_one(planted):
+    # given a report of the generation
+    first = quality_report_build(generation=planted)
+
+    # when the check runs again
+    second = quality_report_build(generation=planted)
+
+    # then only the new report remains, with the listed findings worst first
+    assert list(QualityReport.objects.values_list("id", flat=True)) == [second.pk]
+    assert not Finding.objects.filter(report_id=first.pk).exists()
+    scores = list(second.findings.values_list("score", flat=True))
+    assert scores == sorted(scores, reverse=True) and min(scores) >= checks.FLAG_SCORE
+    assert set(second.findings.values_list("kind", flat=True)) == set(checks.KINDS)
+
+
+def test_near_duplicate_candidates_through_the_index_find_the_planted_pair(planted):
+    # given the generation's HNSW indexes
+    vectors = catalog_vectors(planted)
+    index = {sku: i for i, sku in enumerate(vectors.skus)}
+
+    # when candidates are read through the index, as for a catalog above EXACT_PAIRS_MAX
+    ids = {product_id: i for i, product_id in enumerate(vectors.product_ids)}
+    pairs = np.array([(ids[a], ids[b]) for a, b in duplicate_candidates(planted, k=3)])
+    findings = checks.near_duplicates(vectors, pairs)
+
+    # then the planted pair is among them and the best scored, as with every pair compared
+    expected = sorted((index[DUPLICATE[0]], index[DUPLICATE[1]]))
+    assert expected in pairs.tolist()
+    best = max(findings, key=lambda f: f.score)
+    assert sorted((best.product, best.other_product)) == expected
+    exact = max(checks.near_duplicates(vectors, checks.all_pairs(vectors)), key=lambda f: f.score)
+    assert (exact.product, exact.other_product) == (best.product, best.other_product)
+
+
+def test_scores_are_standard_scores_against_the_catalogs_usual_margin():
+    # given margins with one outlier
+    margins = np.array([0.0, 0.1, -0.1, 0.05, -0.05, 1.0])
+
+    # when scored
+    scores = checks._scores(margins)
+
+    # then the outlier is far above the others, which stay near 0
+    assert scores[-1] > 8 and np.all(np.abs(scores[:-1]) < 1.5)
+
+
+# --- export -----------------------------------------------------------------------------------------------------
+
+
+def test_the_command_exports_csv_worst_first_and_filters_by_kind(planted, tmp_path):
+    # given a stored report
+    quality_report_build(generation=planted)
+
+    # when it is exported as CSV to a file, one kind
+    target = tmp_path / "quality.csv"
+    call_command("catalog_quality", "--kind", "wrong_category", "--output", str(target), stderr=io.StringIO())
+
+    # then the file holds that kind only, worst first, with the evidence
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert rows and {row["kind"] for row in rows} == {"wrong_category"}
+    assert rows[0]["sku"] == MOVED[0] and "Outdoor/Tents" in rows[0]["evidence"]
+    assert [float(r["score"]) for r in rows] == sorted((float(r["score"]) for r in rows), reverse=True)
+    assert json.loads(rows[0]["details"])["category"] == MOVED[1]
+
+
+def test_the_command_computes_a_report_when_none_exists_and_writes_jsonl(planted):
+    # given no report yet
+    assert not QualityReport.objects.exists()
+
+    # when exported as JSON lines, at most 2
+    out, err = io.StringIO(), io.StringIO()
+    call_command("catalog_quality", "--format", "jsonl", "--limit", "2", stdout=out, stderr=err)
+
+    # then a report was computed and stored, and the 2 worst findings come out
+    assert QualityReport.objects.count() == 1
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 2 and lines[0]["rank"] == 1 and lines[0]["score"] >= lines[1]["score"]
+    assert {"kind", "sku", "photo", "other_sku", "evidence", "changed_since"} <= set(lines[0])
+    assert "checking generation" in err.getvalue()
+
+
+def test_the_command_refuses_without_an_active_generation():
+    with pytest.raises(CommandError, match="no active generation"):
+        call_command("catalog_quality", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_a_finding_whose_product_changed_since_says_so(planted):
+    # given a stored report, then the recoloured product is edited
+    quality_report_build(generation=planted)
+    Product.objects.filter(sku=RECOLOURED[0]).update(content_version=99)
+
+    # when exported
+    out = io.StringIO()
+    call_command("catalog_quality", "--format", "jsonl", "--kind", "colour_contradicted", stdout=out,
+                 stderr=io.StringIO())  # fmt: skip
+
+    # then its finding says the product changed since the check
+    first = json.loads(out.getvalue().splitlines()[0])
+    assert first["sku"] == RECOLOURED[0] and first["changed_since"] is True
+
+
+# --- admin page -------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def staff_client():
+    user = get_user_model().objects.create_user("staff", password="pw", is_staff=True, is_superuser=True)
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def test_the_admin_page_lists_findings_worst_first_with_evidence_and_links(planted, staff_client):
+    # given a stored report
+    report = quality_report_build(generation=planted)
+    top = report.findings.order_by("-score").first()
+
+    # when staff open the page, then one kind
+    page = staff_client.get("/admin/catalog-quality/")
+    photos = staff_client.get("/admin/catalog-quality/", {"kind": "photo_of_other_product"})
+
+    # then every listed finding is there with its evidence and a link to its product
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count('class="finding"') == report.findings.count()
+    assert escape(top.evidence) in html
+    assert f"/admin/catalog/product/{top.product_id}/change/" in html
+    rows = html.split('class="finding"')[1:]
+    assert top.product.sku in rows[0] and escape(top.evidence) in rows[0]  # the worst first
+    photo_html = photos.content.decode()
+    assert photo_html.count('class="finding"') == report.findings.filter(kind="photo_of_other_product").count()
+    assert "BOT-RED-1.jpg" in photo_html and "<img" in photo_html
+
+
+def test_the_admin_page_without_a_report_offers_to_run_the_check(staff_client):
+    page = staff_client.get("/admin/catalog-quality/")
+    assert page.status_code == 200 and "no quality report" in page.content.decode().lower()
+
+
+def test_the_admin_page_is_for_staff_only(planted):
+    user = get_user_model().objects.create_user("shopper", password="pw")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    assert client.get("/admin/catalog-quality/").status_code == 403
+    assert Client(HTTP_HOST="localhost").get("/admin/catalog-quality/").status_code == 302
