@@ -70,10 +70,6 @@ MAX_REDIRECTS = 5
 PHOTO_FETCH_DEADLINE_FACTOR = 3
 
 
-def deadline_seconds() -> float:
-    return settings.PHOTO_FETCH_TIMEOUT * PHOTO_FETCH_DEADLINE_FACTOR
-
-
 def _fetch(url: str) -> bytes:
     """A photo URL's bytes. The host is resolved first and the connection goes to the address that was checked
     (no second lookup a DNS change could redirect): loopback, private, link-local (cloud metadata), multicast and
@@ -82,7 +78,8 @@ def _fetch(url: str) -> bytes:
     limit = settings.PHOTO_MAX_BYTES
     # The timeout bounds each connect and read; the deadline bounds the whole fetch (a server that trickles a byte
     # every few seconds would otherwise hold an import, or a web worker answering a PUT, for as long as it likes).
-    deadline = time.monotonic() + deadline_seconds()
+    allowed_seconds = settings.PHOTO_FETCH_TIMEOUT * PHOTO_FETCH_DEADLINE_FACTOR
+    deadline = time.monotonic() + allowed_seconds
     try:
         for _hop in range(MAX_REDIRECTS + 1):
             response = _get_checked(url)
@@ -101,7 +98,7 @@ def _fetch(url: str) -> bytes:
                     if len(body) > limit:
                         raise PhotoError(f"photo at {url} is more than the {limit} bytes allowed")
                     if time.monotonic() > deadline:
-                        raise PhotoError(f"photo URL took longer than {deadline_seconds():g} s in all: {url}")
+                        raise PhotoError(f"photo URL took longer than {allowed_seconds:g} s in all: {url}")
                 return bytes(body)
             finally:
                 response.release_conn()

@@ -9,7 +9,6 @@ from rest_framework.views import APIView
 
 from catalog.models import Product
 from search.apis import ResultOutput, result_payload
-from search.filters import Filters, filters_admit
 from search.selectors import active_generation_cached
 from search.types import SearchResult
 from shop_search.serializers import InputSerializer, error_responses
@@ -43,7 +42,8 @@ class SimilarApi(APIView):
         serializer = SimilarInput(data=request.query_params)
         serializer.is_valid(raise_exception=True)
         params = serializer.validated_data
-        restriction = getattr(request.auth, "search_restriction", None)  # an API key's filters hold these lists too
+        # An API key whose filters hold its searches to part of the catalog holds these lists to it too.
+        restriction = getattr(request.auth, "search_restriction", None)
         if restriction and not request.auth.products_restrict(Product.objects.filter(sku=sku)).exists():
             raise Http404(f"no product {sku!r}")  # outside what the key may see
         generation = active_generation_cached()
@@ -64,7 +64,10 @@ class SimilarApi(APIView):
             return Response({"detail": str(exc), "status": 503}, status=503)
         ranking, products = similar.ranking, similar.products
         if restriction:
-            admitted = filters_admit([product["id"] for product in products], Filters.from_dict(restriction))
+            ids = [product["id"] for product in products]
+            admitted = set(
+                request.auth.products_restrict(Product.objects.filter(id__in=ids)).values_list("id", flat=True)
+            )
             kept = [(ranked, product) for ranked, product in zip(ranking, products, strict=False)
                     if product["id"] in admitted][: params["k"]]  # fmt: skip
             ranking, products = [ranked for ranked, _ in kept], [product for _, product in kept]

@@ -7,8 +7,6 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -160,11 +158,3 @@ def filters_product_ids_sql(filters: Filters) -> tuple[str, list]:
     """``(sql, params)`` selecting the ids of the products ``filters`` admit (a subquery for the ORM: ``RawSQL``)."""
     condition, params = filters_sql(filters)
     return f"SELECT p.id FROM catalog_product p WHERE {condition}", params
-
-
-def filters_admit(product_ids: list[int], filters: Filters) -> set[int]:
-    """The ids among ``product_ids`` that ``filters`` admit (one query): for lists made without them."""
-    sql, params = filters_product_ids_sql(filters)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} AND p.id = ANY(%s)", [*params, list(product_ids)])
-        return {row[0] for row in cursor.fetchall()}
