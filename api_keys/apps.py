@@ -6,4 +6,4 @@ class ApiKeysConfig(AppConfig):
     verbose_name = "API keys"
 
     def ready(self):
-        from . import schema  # noqa: F401 - registers the OpenAPI description of the key header
+        from . import receivers, schema  # noqa: F401 - key writes announced; the key header's OpenAPI description

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from search.filters import Filters
@@ -100,16 +103,65 @@ def api_key_settings_clean(*, scope: str, rate: str, allowed_origins, filters: d
     return {"rate": rate, "allowed_origins": list(dict.fromkeys(origins)), "filters": held.as_dict()}
 
 
+# Search keys found are remembered per process (a storefront sends its key with every keystroke of an
+# autocomplete) while the keys' version in the cache stays the same: every write of a key (created, changed,
+# revoked, deleted) bumps it on commit, so a revocation holds from the next request on. Without the cache, every
+# request reads the key. Admin keys are always read (their user's rights may change).
+KEYS_VERSION_KEY = "api-keys:version"
+FOUND_KEEP = 1024
+FOUND_MAX_SECONDS = 300.0
+_found: dict[str, tuple[object, float, ApiKey | None]] = {}
+
+
+def _keys_version() -> object:
+    try:
+        return cache.get(KEYS_VERSION_KEY, 0)
+    except Exception:  # noqa: BLE001 - no cache: read the key every time
+        return None
+
+
+def api_keys_changed() -> None:
+    """After any write of a key: every process reads keys again."""
+    try:
+        try:
+            cache.incr(KEYS_VERSION_KEY)
+        except ValueError:  # no version yet
+            if not cache.add(KEYS_VERSION_KEY, 1, timeout=None):
+                cache.incr(KEYS_VERSION_KEY)
+    except Exception:  # noqa: BLE001 - without the cache nothing is remembered either
+        pass
+    _found.clear()
+
+
 def api_key_find(raw: str) -> ApiKey | None:
     """The active key whose secret is ``raw`` (its staff user loaded), or None."""
     if not raw.startswith(KEY_PREFIX) or len(raw) > 100:
         return None
-    key = ApiKey.objects.select_related("user").filter(hashed_key=key_hash(raw), revoked_at=None).first()
-    if key is not None:
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    hashed = key_hash(raw)
+    version = _keys_version()
+    known = _found.get(hashed)
+    fresh = known is not None and version is not None and known[0] == version
+    if fresh and time.monotonic() - known[1] < FOUND_MAX_SECONDS:
+        key = known[2]
+        if key is None or key.scope == ApiKey.Scope.SEARCH:
+            _last_used_note(key)
+            return key
+    key = ApiKey.objects.select_related("user").filter(hashed_key=hashed, revoked_at=None).first()
+    if version is not None:
+        if len(_found) >= FOUND_KEEP:
+            _found.clear()
+        _found[hashed] = (version, time.monotonic(), key)
+    _last_used_note(key)
     return key
+
+
+def _last_used_note(key: ApiKey | None) -> None:
+    if key is None:
+        return
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        key.last_used_at = now
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
@@ -117,3 +169,4 @@ def api_key_revoke(*, key: ApiKey) -> None:
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         ApiKey.objects.filter(pk=key.pk, revoked_at=None).update(revoked_at=key.revoked_at)
+        transaction.on_commit(api_keys_changed)

@@ -1,6 +1,7 @@
 """Catalog quality report on a catalog with planted errors: precision and recall of the top of each kind's list.
 
     python bench/catalog_quality.py [--catalog ../shared/datasets/luma-dev] [--seed 2] [--per-kind 10]
+    python bench/catalog_quality.py --scale 50000      # the check's time and memory on the scaled catalog
 
 Copies the catalog (with its licence files) to a temporary folder and plants errors there, seeded: photos swapped
 between products (``--per-kind`` photos, in pairs), colour attributes changed to another colour of the catalog,
@@ -12,6 +13,20 @@ and top 2N of that kind's ranking, how many planted errors the stored list (find
 holds, and the findings of the planted copy that the untouched catalog has too (its own issues: listed, and
 counted apart as "pre-existing" so that precision can be read with and without them). Develop with one seed,
 report another: never tune to the seed you report.
+
+Scoring. Strict: only the planted errors count as found; anything else in the top N is a false alarm. Two more
+readings, each printed beside the strict one:
+
+- without pre-existing: the findings the untouched catalog lists too are taken out of the ranking before its top N
+  is read (they are the catalog's own, not planted, and the bench cannot tell whether they are real);
+- near duplicates with the catalog's own: products of the source catalog that list the very same photo file are
+  near duplicates under different SKUs by the file itself (luma-dev sells each stasis ball size and yoga strap
+  length as its own SKU with one photo: 12 pairs), which is what the check is asked to find. They are known from
+  the source catalog before anything runs, count as true findings, and N becomes planted + those.
+
+``--scale N`` runs the check, read only, on the kept scaled catalog of bench/scaled_catalog.py (``test_scaled_<N>``,
+built by ``python bench/scaled_catalog.py --products N``): the time of each phase, the peak of the Python and
+numpy allocations (tracemalloc; torch's own buffers are not traced) and the process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -41,6 +56,8 @@ class Planted:
     colours: dict[str, str] = field(default_factory=dict)  # sku -> the wrong colour it now states
     categories: dict[str, tuple[str, str]] = field(default_factory=dict)  # sku -> (true, wrong) primary category
     duplicates: set[frozenset[str]] = field(default_factory=set)  # {original sku, duplicate sku}
+    # SKUs of the source catalog that list the same photo file: near duplicates the catalog had before planting.
+    own_duplicates: set[frozenset[str]] = field(default_factory=set)
 
     def count(self, kind: str) -> int:
         return len(self.keys(kind))
@@ -96,6 +113,8 @@ def plant_errors(source: Path, target: Path, *, seed: int, per_kind: int) -> Pla
     for record in records:
         for image in record.get("images") or []:
             owners.setdefault(image, set()).add(record["sku"])
+    for skus in owners.values():
+        planted.own_duplicates |= {frozenset((a, b)) for a in skus for b in skus if a < b}
     free = [r for r in records if r.get("images") and all(len(owners[i]) == 1 for i in r["images"])]
     rng.shuffle(free)
     taken: set[str] = set()
@@ -163,27 +182,74 @@ def plant_errors(source: Path, target: Path, *, seed: int, per_kind: int) -> Pla
     return planted
 
 
-def measure(planted: Planted, findings_by_kind: dict[str, list], pre_existing: set) -> list[str]:
-    """Per kind: precision and recall of the top N and 2N of the ranking (N planted), with and without the
-    findings the untouched catalog has too."""
-    lines = []
+def _precision_recall(ranking: list, truth: set, top: int) -> tuple[float, float]:
+    hits = sum(finding_key(f) in truth for f in ranking[:top])
+    return hits / top, hits / len(truth)
+
+
+def measure(planted: Planted, findings_by_kind: dict[str, list], pre_existing: set) -> tuple[list[str], list[str]]:
+    """Per kind: precision and recall of the top N and 2N of the ranking (N planted), strict, without the findings
+    the untouched catalog lists too, and (near duplicates) with the catalog's own duplicates counted as true.
+    Returns the printed lines and the rows of a Markdown table."""
+    lines, table = [], []
     for kind, ranking in findings_by_kind.items():
-        n = planted.count(kind)
+        truth = planted.keys(kind)
+        n = len(truth)
+        if not n:
+            continue
         flagged = [f for f in ranking if f.flagged]
-        parts = [f"{kind:<24} planted {n:>3}"]
-        for top in (n, 2 * n):
-            head = ranking[:top]
-            hits = sum(planted.hit(f) for f in head)
-            old = sum(finding_key(f) in pre_existing for f in head if not planted.hit(f))
-            clean = top - old
-            parts.append(
-                f"top {top:>2}: P {hits / top:.2f} (without pre-existing {hits / max(clean, 1):.2f}) R {hits / n:.2f}"
-            )
+        p1, r1 = _precision_recall(ranking, truth, n)
+        p2, r2 = _precision_recall(ranking, truth, 2 * n)
+        fresh = [f for f in ranking if planted.hit(f) or finding_key(f) not in pre_existing]
+        p3, r3 = _precision_recall(fresh, truth, n)
         hits = sum(planted.hit(f) for f in flagged)
-        parts.append(f"listed {len(flagged):>3} (planted {hits}, pre-existing "
-                     f"{sum(finding_key(f) in pre_existing for f in flagged if not planted.hit(f))})")  # fmt: skip
-        lines.append(" | ".join(parts))
-    return lines
+        old = sum(finding_key(f) in pre_existing for f in flagged if not planted.hit(f))
+        lines.append(f"{kind:<24} N {n:>3} | strict: P@N {p1:.2f} R@N {r1:.2f}, P@2N {p2:.2f} R@2N {r2:.2f} | "
+                     f"without pre-existing: P@N {p3:.2f} R@N {r3:.2f} | listed {len(flagged)} "
+                     f"(planted {hits}, pre-existing {old})")  # fmt: skip
+        row = [kind.replace("_", " "), f"{p1:.2f}", f"{r1:.2f}", f"{p2:.2f}", f"{r2:.2f}", f"{p3:.2f} / {r3:.2f}"]
+        if kind == "near_duplicate" and planted.own_duplicates:
+            both = truth | planted.own_duplicates
+            p4, r4 = _precision_recall(ranking, both, len(both))
+            planted_in = sum(finding_key(f) in truth for f in ranking[: len(both)])
+            lines.append(f"{'':<24} with the catalog's own {len(planted.own_duplicates)} same-photo pairs as true: "
+                         f"N {len(both)}, P@N {p4:.2f} R@N {r4:.2f} "
+                         f"(planted {planted_in}/{n} in that top {len(both)})")  # fmt: skip
+            row.append(f"{p4:.2f} / {r4:.2f} (N {len(both)})")
+        else:
+            row.append("")
+        row.append(f"{len(flagged)} ({hits}, {old})")
+        table.append("| " + " | ".join(row) + " |")
+    return lines, table
+
+
+def scale_measure(products: int) -> None:
+    """The check on the kept scaled catalog (read only): time per phase, traced and resident memory."""
+    import tracemalloc
+
+    from _setup import peak_rss_mb
+    from scaled_catalog import _current, _database_comment, _use_database, scaled_database_name
+
+    from embeddings.selectors import active_generation
+    from quality.services import catalog_findings_compute
+
+    name = scaled_database_name(products)
+    if not _current(_database_comment(name), products, 0):
+        raise SystemExit(f"{name} is missing or stale: python bench/scaled_catalog.py --products {products}")
+    _use_database(name)  # read only: no migration, nothing written
+    generation = active_generation()
+    resident = peak_rss_mb()
+    tracemalloc.start()
+    result = catalog_findings_compute(generation=generation)
+    _current_bytes, traced_peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    listed = sum(f.flagged for f in result.findings)
+    print(f"quality check on {name}: {result.products} products, {result.photos} photos, {listed} listed")
+    for phase, seconds in result.timings.items():
+        print(f"  {phase:<36} {seconds:8.1f} s")
+    print(f"  {'total':<36} {result.seconds:8.1f} s")
+    print(f"  peak traced allocations (Python + numpy): {traced_peak / 2**20:.0f} MB; process peak resident "
+          f"{peak_rss_mb():.0f} MB (before the check {resident:.0f} MB)")  # fmt: skip
 
 
 def build(catalog: Path) -> float:
@@ -207,8 +273,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2)
     parser.add_argument("--per-kind", type=int, default=10)
     parser.add_argument("--show", type=int, default=5, help="unplanted findings shown per kind")
+    parser.add_argument("--database", default="catalog_quality", help="scratch databases: test_<this>_clean, ...")
+    parser.add_argument("--scale", type=int, default=0, help="only measure the check's cost on this scaled catalog")
     args = parser.parse_args()
     django_setup()
+    if args.scale:
+        scale_measure(args.scale)
+        return
 
     def run_report() -> tuple[dict[str, list], float]:
         from catalog.models import Product, ProductImage
@@ -231,7 +302,7 @@ def main() -> None:
         copy = Path(folder) / f"{args.catalog.name}-planted"
         planted = plant_errors(args.catalog, copy, seed=args.seed, per_kind=args.per_kind)
         print(f"planted copy of {args.catalog.name} (seed {args.seed}) in {copy}")
-        with scratch_database("catalog_quality_clean"):
+        with scratch_database(f"{args.database}_clean"):
             seconds = build(args.catalog)
             print(f"  untouched catalog: import + train + build {seconds:.1f} s")
             clean, clean_seconds = run_report()
@@ -242,14 +313,23 @@ def main() -> None:
                 print(f"  {kind}: {len(listed)} listed on the untouched catalog")
                 for finding in listed[: args.show]:
                     print(f"    {finding.score:.2f} {finding.sku}: {finding.evidence}")
-        with scratch_database("catalog_quality_planted"):
+        with scratch_database(f"{args.database}_planted"):
             seconds = build(copy)
             print(f"  planted copy: import + train + build {seconds:.1f} s")
             found, found_seconds = run_report()
             print(f"  report: {found_seconds:.2f} s")
     print()
-    for line in measure(planted, found, pre_existing):
+    lines, table = measure(planted, found, pre_existing)
+    for line in lines:
         print(line)
+    print()
+    print(
+        f"| kind (seed {args.seed}) | P@N | R@N | P@2N | R@2N | without pre-existing P@N / R@N | "
+        "with the catalog's own duplicates P@N / R@N | listed (planted, pre-existing) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for row in table:
+        print(row)
     print()
     for kind, ranking in found.items():
         n = planted.count(kind)

@@ -59,6 +59,8 @@ BLEND_MAX = 0.5
 IN_STOCK_P = 0.9
 PRICE_FACTOR = (0.7, 1.5)
 CHUNK = 2500  # synthetic products per COPY transaction
+# One random stream per vector column ("image_vector" is no longer drawn from: a product's image vector is the mean of
+# its photos'; it keeps its place so that the other streams, and the catalogs built before, stay as they were).
 _VECTOR_STREAMS = ["text_vector", "image_vector", "aligned_text", "aligned_image", "photo", "photo_aligned"]
 
 
@@ -442,9 +444,6 @@ def _load_chunk(
 
     text_vector = _perturb(np.stack([_product_base(s, "text_vector") for s in plan]), rng["text_vector"])
     aligned_text = _perturb(np.stack([_product_base(s, "aligned_text") for s in plan]), rng["aligned_text"])
-    image_vector = _perturb(
-        _stack([_product_base(s, "image_vector") for s in plan], generation.image_dim), rng["image_vector"]
-    )
     aligned_image = _perturb(
         _stack([_product_base(s, "aligned_image") for s in plan], generation.joint_dim), rng["aligned_image"]
     )
@@ -455,6 +454,15 @@ def _load_chunk(
         _stack([_blend(p.aligned, q and q.aligned, w) for p, q, w in photo_blends], generation.joint_dim),
         rng["photo_aligned"],
     )
+    # A product's image vector is the normalised mean of its photos' vectors, as the embedding pipeline makes it
+    # (photo search reads it as the product's pooled photo vector: embeddings/indexes.py).
+    image_vector = np.zeros((len(plan), generation.image_dim), np.float32)
+    row_of = {product_id: i for i, product_id in enumerate(product_ids)}
+    owner = np.array([row_of[product_id] for _image, product_id, _photo in photo_rows], dtype=int)
+    if len(owner):
+        np.add.at(image_vector, owner, photo_vector)
+    norms = np.linalg.norm(image_vector, axis=1, keepdims=True)
+    image_vector = image_vector / np.where(norms > 0, norms, 1)
 
     embeddings = []
     for i, (product_id, s) in enumerate(zip(product_ids, plan, strict=True)):
@@ -593,7 +601,9 @@ def build_scaled_catalog(
 
     with phases.phase("HNSW indexes"):
         with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '1GB'")
+            # the largest graph (the 1,408-d pooled photo vectors, ~4.1 KB a product) built in memory: a graph
+            # that outgrows maintenance_work_mem is built on disk, several times slower
+            cursor.execute(f"SET maintenance_work_mem = '{max(1024, products * 5 // 1024)}MB'")
             cursor.execute("SET max_parallel_maintenance_workers = 1")
         try:
             indexes_drop(generation.pk)
@@ -620,7 +630,9 @@ def build_scaled_catalog(
 
 
 # Bump when the generator changes what it builds: kept databases built by an older one are rebuilt.
-GENERATOR_VERSION = 2
+# 3: a product's image vector is the mean of its photos' (was: a noisy copy of its source product's), and the
+# generation has the photo index layout of EMBEDDING_PHOTO_INDEX.
+GENERATOR_VERSION = 3
 
 
 def _marker(products: int, seed: int) -> dict:
@@ -666,9 +678,22 @@ def scaled_database_build(products: int, *, seed: int = 0, source: Path = DEFAUL
         print(f"  create + migrate {name}: {time.monotonic() - started:.1f} s", flush=True)
     generation = build_scaled_catalog(products=products, seed=seed, source=source, progress=progress)
     with connection.cursor() as cursor:
-        marker = json.dumps(_marker(products, seed)).replace("'", "''")
+        # the build's phase timings stay with the database, for the reports of later runs (build_seconds)
+        built = {"seconds": {k: round(v, 1) for k, v in last_timings.items()}, "at": datetime.now().isoformat()}
+        marker = json.dumps({**_marker(products, seed), "build": built}).replace("'", "''")
         cursor.execute(f"COMMENT ON DATABASE {name} IS '{marker}'")
     return generation
+
+
+def _current(comment: dict | None, products: int, seed: int) -> bool:
+    """Whether a database's build marker is that of this generator for ``products`` and ``seed``."""
+    return isinstance(comment, dict) and comment.get("scaled_catalog") == _marker(products, seed)["scaled_catalog"]
+
+
+def build_seconds(products: int) -> dict[str, float] | None:
+    """The phase timings (phase -> seconds) of the build of the kept ``test_scaled_<products>``, if recorded."""
+    comment = _database_comment(scaled_database_name(products))
+    return comment.get("build", {}).get("seconds") if isinstance(comment, dict) else None
 
 
 @contextlib.contextmanager
@@ -685,7 +710,7 @@ def scaled_database(products: int, *, seed: int = 0, source: Path = DEFAULT_SOUR
     name = scaled_database_name(products)
     original = settings.DATABASES[connection.alias]["NAME"]
     try:
-        if _database_comment(name) == _marker(products, seed):
+        if _current(_database_comment(name), products, seed):
             _use_database(name)
             call_command("migrate", verbosity=0, interactive=False)
             generation = EmbeddingGeneration.objects.get(state=EmbeddingGeneration.State.ACTIVE)

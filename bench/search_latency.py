@@ -5,13 +5,19 @@
 Uses (or builds, a few minutes the first time) the deterministic scaled catalog of bench/scaled_catalog.py in the
 database ``test_scaled_<N>``, reads its vector indexes into the buffer pool (``--warm-queries``), starts gunicorn
 on a free port against it, and sends requests from a load generator in this process: hybrid text search (cache
-misses only), photo search (upload + encoding), similar items (product pages, served from the stored lists, which
-are computed first where missing; and with a filter, computed from the vector indexes) and cache hits. For each
-workload: p50/p95/p99 latency with one request at a time (the server's own timing from its ``Server-Timing``
-header, and the round trip seen by the client), then requests per second with ``--concurrency`` clients. The load
+misses only; and sorted by price over the whole match set, pages 1 and 3), photo search (upload + encoding),
+similar items (product pages, served from the stored lists, which are computed first where missing; and with a
+filter, computed from the vector indexes) and cache hits. For each workload: p50/p95/p99 latency with one request
+at a time (the server's own timing from its ``Server-Timing`` header, and the round trip seen by the client), then
+requests per second with ``--concurrency`` clients. The load
 generator shares the 2 cores with the server, so throughput is a floor. Then (after the workloads: its exact scans
 evict the indexes from the buffer pool) measures HNSW recall@10 of the indexes against an exact scan of the same
 vectors.
+
+Then it prints the memory it took: the active generation's HNSW indexes (bytes, bytes per product: what
+PostgreSQL's shared buffers must hold) and the web workers' resident memory. ``--json PATH`` writes every figure
+(bench/growth_curve.py collects them over catalog sizes); ``--similar-lists requested`` computes the stored
+similar-item lists of the products the workloads request only, instead of every product's (hours at 1,000,000).
 
 Targets on 2 cores: hybrid p95 <= 30 ms, photo p95 <= 80 ms, similar p95 <= 10 ms, cache hit p95 <= 3 ms,
 recall@10 >= 0.97.
@@ -34,7 +40,7 @@ from urllib.parse import urlencode
 
 from _setup import ROOT, django_setup
 
-WORKLOADS = ("hybrid", "photo", "similar", "similar, computed", "cache hit")
+WORKLOADS = ("hybrid", "hybrid, by price", "photo", "similar", "similar, computed", "cache hit")
 TARGETS = {"hybrid": 30.0, "photo": 80.0, "similar": 10.0, "cache hit": 3.0}
 
 
@@ -160,6 +166,9 @@ def main() -> None:
                         help="nearest-neighbour queries per vector index before the workloads (0: none)")  # fmt: skip
     parser.add_argument("--only", action="append", choices=WORKLOADS, metavar="WORKLOAD",
                         help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}")  # fmt: skip
+    parser.add_argument("--similar-lists", choices=("all", "requested"), default="all",
+                        help="stored similar-item lists: every product's, or those the workloads request")  # fmt: skip
+    parser.add_argument("--json", type=Path, help="write the figures (workloads, recall, memory) here")
     args = parser.parse_args()
     django_setup()
     from django.db import connection
@@ -172,7 +181,17 @@ def main() -> None:
         skus = list(Product.objects.values_list("sku", flat=True))
         print(f"catalog: {len(skus)} products in {database}, generation {generation.pk}", flush=True)
         if not args.only or {"similar", "similar, computed"} & set(args.only):
-            similar_lists_ensure(generation)
+            # the products the similar workloads request: ``picked`` below draws them with the same seed
+            requested = None
+            if args.similar_lists == "requested":
+                draw = random.Random(args.seed)
+                requested = {draw.choice(skus) for _ in range(args.requests)} | set(skus[:10])
+            similar_lists_ensure(generation, skus=requested)
+        figures: dict = {"products": args.products, "database": database, "cores": os.cpu_count(),
+                         "storage": storage_report(generation)}  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            figures["database_bytes"] = cursor.fetchone()[0]
         warmed = indexes_warm(generation, queries=args.warm_queries, seed=args.seed)
         print(f"vector indexes read into the buffer pool: {warmed:.1f} s", flush=True)
     port = free_port()
@@ -181,7 +200,10 @@ def main() -> None:
            "CACHE_KEY_PREFIX": f"bench-latency-{os.getpid()}", "LOG_LEVEL": "WARNING"}  # fmt: skip
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "shop_search.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "1", "--log-level", "warning"],
+         "--workers", "2", "--threads", "1", "--log-level", "warning",
+         # a worker's first request loads the models: on a loaded machine that can pass gunicorn's default 30 s,
+         # and a worker killed then would load them again during the measured requests
+         "--timeout", "300"],
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
@@ -232,6 +254,13 @@ def main() -> None:
         hits = [text(hot[i % len(hot)]) for i in range(args.requests)]
         workloads = [
             ("hybrid", misses, extra, lambda s, c: s == 200 and c == "MISS"),
+            # the whole match set in price order (search.sorting), page 1 and page 3
+            (
+                "hybrid, by price",
+                [text(q, sort="price_asc") for q in queries[40 : 40 + args.requests]],
+                [text(q, sort="price_desc", page=3) for q in queries[40 : 40 + args.requests]],
+                lambda s, c: s == 200 and c == "MISS",
+            ),  # fmt: skip
             ("photo", shots, shots, lambda s, c: s == 200),
             ("similar", picks, picks, lambda s, c: s == 200),
             ("similar, computed", live, live, lambda s, c: s == 200),
@@ -244,18 +273,64 @@ def main() -> None:
             server_ms, client_ms, _seconds, rejected = run(load, latency_jobs, 1, accept=accept)
             done, _, seconds, _ = run(load, throughput_jobs, args.concurrency, accept=lambda s, c: s == 200)
             results[name] = report(name, server_ms, client_ms, seconds, rejected, rps=len(done) / seconds)
+        figures["workloads"] = results
+        figures["memory"] = memory_report(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
     if not args.no_recall:  # after the workloads: its exact scans would push the indexes out of the buffer pool
         with scaled_database(args.products, seed=args.seed, source=args.source) as generation:
-            print(f"HNSW recall@10 against an exact scan: {hnsw_recall(generation, samples=200, seed=args.seed)}")
+            figures["recall"] = hnsw_recall(generation, samples=200, seed=args.seed)
+            print(f"HNSW recall@10 against an exact scan: {figures['recall']}")
+    if args.json:
+        from scaled_catalog import build_seconds
+
+        figures["build_seconds"] = build_seconds(args.products)
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
-def similar_lists_ensure(generation, processes: int = 2) -> None:
+def storage_report(generation) -> dict:
+    """Print and return the bytes of the generation's vectors and HNSW indexes (bench/vector_storage.py)."""
+    from vector_storage import storage_report as report_storage
+
+    return report_storage(generation)
+
+
+def memory_report(server_pid: int) -> dict:
+    """The resident memory of the web workers (gunicorn's children) and of the PostgreSQL server's processes, with
+    the size of its buffer pool. Printed and returned (bytes)."""
+    import psutil
+    from django.db import connection
+
+    workers = psutil.Process(server_pid).children()
+    worker_rss = [worker.memory_info().rss for worker in workers]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_size_bytes(current_setting('shared_buffers')), pg_backend_pid()")
+        shared_buffers, backend = cursor.fetchone()
+    postmaster = psutil.Process(backend).parent()
+    # unique set size: a PostgreSQL process's own memory, without the shared buffers every process maps
+    postgres_uss = sum(p.memory_full_info().uss for p in [postmaster, *postmaster.children()])
+    memory = {"web_worker_rss": worker_rss, "postgres_uss": postgres_uss, "shared_buffers": shared_buffers}
+    print(f"memory: web workers RSS {', '.join(f'{rss / 2**20:.0f} MB' for rss in worker_rss)}; PostgreSQL "
+          f"shared_buffers {shared_buffers / 2**20:.0f} MB, its processes' own memory (USS) "
+          f"{postgres_uss / 2**20:.0f} MB")  # fmt: skip
+    return memory
+
+
+def similar_lists_ensure(generation, processes: int = 2, skus: set[str] | None = None) -> None:
     """Stored similar-item lists for every product (as the task after an activation makes them), computed by
     ``processes`` forked processes over product id ranges; kept in the database, so only the first run pays (a
-    few minutes at 50,000 products)."""
+    few minutes at 50,000 products). With ``skus``, only those products' lists (here, one by one)."""
+    if skus is not None:
+        from catalog.models import Product
+        from recommendations.services import similar_lists_build
+
+        started = time.perf_counter()
+        count = sum(similar_lists_build(generation=generation, only_missing=True, id_range=(pk, pk))
+                    for pk in Product.objects.filter(sku__in=skus).values_list("pk", flat=True))  # fmt: skip
+        print(f"similar-item lists computed: {count} (of the requested products) in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)  # fmt: skip
+        return
     import multiprocessing
 
     from django.db import connection
@@ -297,10 +372,11 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
     reading them back: photo p95 88 and 103 ms in two such runs, 42-56 ms with the indexes in memory."""
     from django.db import connection
 
-    from embeddings.indexes import COLUMNS, vector_expression
+    from embeddings.indexes import COLUMNS, indexed_columns, vector_expression
 
     started = time.perf_counter()
-    for name, column in COLUMNS.items() if queries > 0 else ():
+    for name in indexed_columns(generation) if queries > 0 else ():
+        column = COLUMNS[name]
         expression, dim = vector_expression(generation, name)
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
@@ -325,38 +401,43 @@ def _similar_lists_part(generation_id: int, id_range: tuple[int, int]) -> int:
 def hnsw_recall(generation, *, samples: int, seed: int) -> dict[str, float]:
     """Recall@10 of the generation's HNSW indexes against exact scans, the way search reads them: the session's
     ef_search and iterative scan settings, as many candidates as a search reads (``SEARCH_VECTOR_CANDIDATES``, three
-    times that of photos) re-sorted by distance, the best 10 kept.
-    Query vectors are random products' (or photos') own vectors."""
+    times that of photos) re-sorted by distance, the best 10 kept. Query vectors are random products' (or photos')
+    own vectors; the exact top 10 of all of them come from one streamed pass over the vectors (float32, in numpy).
+    "photo search": the products photo search ranks first by their best photo, through the generation's photo
+    index layout (with one pooled vector per product: the candidates re-scored by their photos), against an exact
+    scan over every photo (bench/vector_storage.py)."""
     from django.conf import settings
-    from django.db import connection, transaction
+    from django.db import connection
+    from vector_storage import exact_top, photo_search_recall, sample_vectors
 
-    from embeddings.indexes import vector_expression
+    from embeddings.indexes import photo_index_per_photo, vector_expression
     from search.candidates import PHOTOS_PER_PRODUCT_FETCH
 
     result = {}
-    for column, table, key, source in (("fused", "embeddings_productembedding", "product_id", "fused"),
-                                       ("text_vector", "embeddings_productembedding", "product_id", "text_vector"),
-                                       ("photo", "embeddings_imageembedding", "image_id", "vector")):  # fmt: skip
+    columns = [("fused", "embeddings_productembedding", "product_id", "fused"),
+               ("text_vector", "embeddings_productembedding", "product_id", "text_vector"),
+               ("image_vector", "embeddings_productembedding", "product_id", "image_vector")]  # fmt: skip
+    if photo_index_per_photo(generation):
+        columns.append(("photo", "embeddings_imageembedding", "image_id", "vector"))
+    for column, table, key, source in columns:
         expression, dim = vector_expression(generation, column)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT {source}::text FROM {table} WHERE generation_id = %s", [generation.pk])
-            vectors = [row[0] for row in cursor.fetchall()]
-        picks = random.Random(seed).sample(vectors, min(samples, len(vectors)))
+        picks = sample_vectors(generation, table, source, samples, seed)
+        truth = exact_top(generation, table, key, source, picks, 10)
         limit = settings.SEARCH_VECTOR_CANDIDATES * (PHOTOS_PER_PRODUCT_FETCH if column == "photo" else 1)
         sql = (f"SELECT {key}, {expression} <=> %s::halfvec({dim}) FROM {table} WHERE generation_id = %s "
                f"ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s")  # fmt: skip
         found = 0
-        for vector in picks:
+        for vector, exact in zip(picks, truth, strict=True):
+            literal = "[" + ",".join(f"{x:.6g}" for x in vector) + "]"
             with connection.cursor() as cursor:
-                cursor.execute(sql, [vector, generation.pk, vector, limit])
+                cursor.execute(sql, [literal, generation.pk, literal, limit])
                 approximate = {row[0] for row in sorted(cursor.fetchall(), key=lambda row: row[1])[:10]}
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute("SET LOCAL enable_indexscan = off")
-                cursor.execute("SET LOCAL enable_bitmapscan = off")
-                cursor.execute(sql, [vector, generation.pk, vector, 10])
-                exact = {row[0] for row in cursor.fetchall()}
-            found += len(approximate & exact)
+            found += len(approximate & set(exact))
         result[column] = round(found / (10 * len(picks)), 4)
+    queries = {"photos": sample_vectors(generation, "embeddings_imageembedding", "vector", samples, seed)}
+    rescore = [settings.SEARCH_PHOTO_RESCORE_PRODUCTS]
+    (row,) = [v for v in photo_search_recall(generation, queries, rescore)["photos"].values() if isinstance(v, dict)]
+    result["photo search"] = row["recall@10"]
     return result
 
 

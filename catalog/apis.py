@@ -1,10 +1,10 @@
-"""Catalog read endpoints (``/api/v1/products``, ``/api/v1/products/{sku}``, ``/api/v1/categories``) and the
-staff-only single-product writes, with a staff token or an admin API key (``PUT`` replaces, ``PATCH`` changes the
-fields it names)."""
+"""Catalog read endpoints (``/api/v1/products``, ``/api/v1/products/{sku}``, ``/api/v1/categories``,
+``/api/v1/attributes``) and the staff-only writes, with a staff token or an admin API key: single products (``PUT``
+replaces, ``PATCH`` changes the fields it names) and the attribute setup (``PUT /api/v1/attributes``)."""
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
@@ -12,11 +12,13 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from shop_search.db import ReplicaReads
 from shop_search.serializers import error_responses
 
 from .models import Category, Product, ProductImage
 from .records import RecordError, parse_product
-from .services import PhotoCache, product_upsert
+from .selectors import attribute_names_in_catalog, attribute_setup
+from .services import AttributeSetupError, PhotoCache, attribute_setup_save, product_upsert
 
 
 class ProductPagination(PageNumberPagination):
@@ -50,13 +52,38 @@ class ProductListOutput(serializers.ModelSerializer):
         return images[0].file.url if images else None
 
 
+class AttributeValueOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="the attribute's key (as in attributes and in filters)")
+    label = serializers.CharField(help_text="what shoppers read (the shop's attribute setup)")
+    value = serializers.JSONField(help_text="a text or a list of texts")
+
+
 class ProductDetailOutput(ProductListOutput):
     categories = serializers.SlugRelatedField(many=True, read_only=True, slug_field="path")
     images = ImageOutput(source="usable_images", many=True)
     variants = serializers.SerializerMethodField()
+    attribute_list = serializers.SerializerMethodField(help_text="the attributes with their labels, in display order")
+    attribute_labels = serializers.SerializerMethodField(help_text="label of every attribute key of the product and "
+                                                         "its variants")  # fmt: skip
 
     class Meta(ProductListOutput.Meta):
-        fields = ProductListOutput.Meta.fields + ["description", "attributes", "categories", "images", "variants"]
+        fields = ProductListOutput.Meta.fields + ["description", "attributes", "attribute_list", "attribute_labels",
+                                                  "categories", "images", "variants"]  # fmt: skip
+
+    @extend_schema_field(AttributeValueOutput(many=True))
+    def get_attribute_list(self, product) -> list[dict]:
+        setup = attribute_setup()
+        attributes = product.attributes if isinstance(product.attributes, dict) else {}
+        return [{"name": name, "label": setup.label(name), "value": attributes[name]}
+                for name in setup.ordered(attributes)]  # fmt: skip
+
+    @extend_schema_field(serializers.DictField(child=serializers.CharField()))
+    def get_attribute_labels(self, product) -> dict[str, str]:
+        setup = attribute_setup()
+        names = set(product.attributes) if isinstance(product.attributes, dict) else set()
+        for variant in product.variants.all():
+            names.update(variant.attributes if isinstance(variant.attributes, dict) else ())
+        return {name: setup.label(name) for name in setup.ordered(names)}
 
     def get_variants(self, product) -> list[dict]:
         return [
@@ -116,7 +143,7 @@ class ProductWriteOutput(ProductDetailOutput):
         fields = ProductDetailOutput.Meta.fields + ["problems"]
 
 
-class ProductListApi(APIView):
+class ProductListApi(ReplicaReads, APIView):
     @extend_schema(
         parameters=[OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="at most 100")],
         operation_id="v1_products_list",
@@ -128,7 +155,7 @@ class ProductListApi(APIView):
         return paginator.get_paginated_response(ProductListOutput(page, many=True).data)
 
 
-class ProductDetailApi(APIView):
+class ProductDetailApi(ReplicaReads, APIView):
     parser_classes = [JSONParser]  # a record is a JSON object (the catalog format); a form is a 415
 
     def get_permissions(self):
@@ -180,8 +207,67 @@ class CategoryPageOutput(serializers.Serializer):
     results = CategoryOutput(many=True)
 
 
-class CategoryListApi(APIView):
+class CategoryListApi(ReplicaReads, APIView):
     @extend_schema(responses={200: CategoryPageOutput, **error_responses()})
     def get(self, request):
         rows = Category.objects.order_by("path").values("path", "name", "depth")
         return Response({"results": list(rows)})
+
+
+# --- attribute setup -------------------------------------------------------------------------------------------
+
+
+class AttributeSettingSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="an attribute key, or category, brand, price, rating")
+    label = serializers.CharField(max_length=100, required=False, allow_blank=True, help_text="empty: from the key")
+    position = serializers.IntegerField(min_value=0, max_value=32767, required=False)
+    facet = serializers.BooleanField(required=False)
+    filterable = serializers.BooleanField(required=False, help_text="built-ins are always filterable")
+    sortable = serializers.BooleanField(required=False)
+
+
+class AttributeSettingOutput(AttributeSettingSerializer):
+    builtin = serializers.BooleanField()
+    products = serializers.IntegerField(help_text="products (with their variants) that have it; null: a built-in",
+                                        allow_null=True)  # fmt: skip
+
+
+class AttributeSetupOutput(serializers.Serializer):
+    results = AttributeSettingOutput(many=True)
+
+
+class AttributeSetupInput(serializers.Serializer):
+    results = AttributeSettingSerializer(many=True, max_length=1000)
+
+
+def _setup_payload(setup=None) -> dict:
+    setup = setup or attribute_setup()
+    counts = attribute_names_in_catalog()
+    names = setup.ordered({spec.name for spec in setup.specs} | set(counts))
+    return {"results": [{**setup.get(name).as_dict(), "products": None if setup.get(name).builtin
+                         else counts.get(name, 0)} for name in names]}  # fmt: skip
+
+
+class AttributeSetupApi(ReplicaReads, APIView):
+    """The shop's attribute setup: which attributes are facets, their labels and order, which are filterable and
+    sortable. Every attribute of the catalog is listed, with what applies to it (its defaults when the shop set
+    nothing). ``PUT`` (staff) replaces the setup; an attribute it leaves out takes its defaults."""
+
+    parser_classes = [JSONParser]
+
+    def get_permissions(self):
+        return [IsAdminUser()] if self.request.method == "PUT" else super().get_permissions()
+
+    @extend_schema(responses={200: AttributeSetupOutput, **error_responses()})
+    def get(self, request):
+        return Response(_setup_payload())
+
+    @extend_schema(request=AttributeSetupInput, responses={200: AttributeSetupOutput, **error_responses(415)})
+    def put(self, request):
+        serializer = AttributeSetupInput(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            setup = attribute_setup_save(settings=serializer.validated_data["results"])
+        except AttributeSetupError as exc:
+            raise serializers.ValidationError({"results": [str(exc)]}) from None
+        return Response(_setup_payload(setup))

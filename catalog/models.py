@@ -154,3 +154,24 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} {self.rating}* {self.title}"
+
+
+class AttributeSetting(models.Model):
+    """How the shop presents one product attribute (or one of the built-in fields category, brand, price, rating):
+    its display label and position, whether search shows it as a facet, whether shoppers may filter by it and
+    whether it may be sorted by. ``catalog.selectors.attribute_setup`` reads them (with defaults for a shop that set
+    nothing); ``catalog.services.attribute_setup_save`` writes them and announces the change."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="the attribute's key in the catalog, or a built-in")
+    label = models.CharField(max_length=100, blank=True, help_text="shown to shoppers; empty: made from the key")
+    position = models.PositiveSmallIntegerField(default=100, help_text="facets and attributes are shown by position")
+    facet = models.BooleanField(default=False, help_text="counted and shown as a facet of search results")
+    filterable = models.BooleanField(default=True, help_text="shoppers may filter by it (else a filter is a 400)")
+    sortable = models.BooleanField(default=False, help_text="results may be sorted by it")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name

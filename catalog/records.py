@@ -241,7 +241,7 @@ def _scalar(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, (str, int, float)):
-        text = str(value).strip()
+        text = clean_text(str(value))
         if len(text) > ATTRIBUTE_VALUE_MAX_LENGTH:
             raise RecordError(f"attribute {name!r} has a value of {len(text)} characters, at most "
                               f"{ATTRIBUTE_VALUE_MAX_LENGTH} allowed")  # fmt: skip
@@ -250,14 +250,35 @@ def _scalar(name: str, value: Any) -> str:
 
 
 def category_path(raw: str) -> str:
-    """``" Men / Tops/Jackets/ "`` -> ``"Men/Tops/Jackets"``."""
-    return "/".join(part.strip() for part in raw.split("/") if part.strip())
+    """``" Men / Tops/Jackets/ "`` -> ``"Men/Tops/Jackets"``, each level clean text (``clean_text``)."""
+    return "/".join(filter(None, (clean_text(part) for part in raw.split("/"))))
 
 
 _BLOCK_TAGS = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr)\s*/?\s*>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]*>")
 _SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"[ \t\r\f\v\xa0]+")
+
+
+# A tag of markup: "<b>", "</span>", "<br/>", "<a href=...>", a comment; not a lone "<" ("size <10").
+_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]*>", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Entities escaped more than once ("&amp;trade;") are unescaped up to this many times.
+UNESCAPE_ROUNDS = 3
+
+
+def clean_text(source: str) -> str:
+    """A plain-text field as shoppers should read it: HTML entities unescaped (``EverCool&trade;`` ->
+    ``EverCool™``, also when escaped twice), tags stripped, control characters and runs of spaces made one space."""
+    text = source
+    for _ in range(UNESCAPE_ROUNDS):
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
+    text = _TAG.sub(" ", text)
+    text = _CONTROL.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def html_to_text(source: str) -> str:
@@ -276,7 +297,11 @@ def html_to_text(source: str) -> str:
 def parse_product(data: dict[str, Any], *, partial: bool = False) -> ProductRecord:
     """The record of one product line. ``partial`` (a PATCH): ``name`` may be left out like any other field."""
     sku = _required_str(data, "sku", max_length=SKU_MAX_LENGTH)
-    name = _required_str(data, "name", max_length=NAME_MAX_LENGTH) if "name" in data or not partial else ""
+    name = ""
+    if "name" in data or not partial:
+        name = clean_text(_required_str(data, "name", max_length=NAME_MAX_LENGTH))
+        if not name:
+            raise RecordError("'name' is empty once its markup is removed")
     description_html = _optional_str(data, "description", max_length=DESCRIPTION_MAX_LENGTH)
     currency = (_optional_str(data, "currency") or "USD").upper()
     if not re.fullmatch(r"[A-Z]{3}", currency):
@@ -294,7 +319,7 @@ def parse_product(data: dict[str, Any], *, partial: bool = False) -> ProductReco
         description_html=description_html,
         description=html_to_text(description_html),
         categories=categories,
-        brand=_optional_str(data, "brand", max_length=BRAND_MAX_LENGTH),
+        brand=clean_text(_optional_str(data, "brand", max_length=BRAND_MAX_LENGTH)),
         price=_price(data),
         currency=currency,
         in_stock=_bool(data, "in_stock", True),

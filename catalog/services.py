@@ -1,8 +1,10 @@
 """Writes to the catalog: import a catalog folder, create or update one product, add a review.
 
-``product_upsert`` is the one way a product gets written, whether it comes from ``import_catalog``, a Celery
-task or (later) the write API. Each product is written in its own transaction, so an import that stops half way
-keeps every product it finished, and running it again completes it without duplicates.
+``product_upsert`` writes one product (the write API, the admin, the line-by-line import); the bulk import
+(``catalog.bulk``, what ``catalog_import`` does by default) writes a batch of lines at a time with the same rules
+(``product_values``, ``images_plan``, ``variants_plan``). Either way each product (or batch) is written in its own
+transaction, so an import that stops half way keeps everything it finished, and running it again completes it
+without duplicates.
 """
 
 from __future__ import annotations
@@ -13,24 +15,28 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Avg, Count
 from django.utils import timezone
 
 from . import photos, signals
 from .models import Category, Product, ProductCategory, ProductImage, Review, Variant
 from .records import (
+    ATTRIBUTE_NAME_MAX_LENGTH,
     PRODUCT_FIELDS,
     Line,
     ProductRecord,
     RecordError,
     ReviewRecord,
+    clean_text,
     load_object,
     parse_product,
     parse_review,
     read_lines,
 )
+from .selectors import AttributeSetup
 
 logger = logging.getLogger(__name__)
 
@@ -80,20 +86,33 @@ class ImportReport:
         )
 
 
-class PhotoCache:
-    """Each photo source of one import is read and checked once, however many products and variants use it."""
+def photo_store(*, source: str, base_dir: Path | None) -> photos.StoredPhoto | photos.PhotoError:
+    """Read, check and store one photo source; what cannot be used comes back as the ``PhotoError``."""
+    try:
+        return photos.store(photos.read_source(source, base_dir=base_dir))
+    except photos.PhotoError as exc:
+        return exc
 
-    def __init__(self, base_dir: Path):
+
+class PhotoCache:
+    """Each photo source of one import is read and checked once, however many products and variants use it.
+    The bulk import fills it ahead, in parallel (``catalog.bulk``); ``get`` reads what is not there yet."""
+
+    def __init__(self, base_dir: Path | None):
         self.base_dir = base_dir
         self._results: dict[str, photos.StoredPhoto | photos.PhotoError] = {}
 
     def get(self, source: str) -> photos.StoredPhoto | photos.PhotoError:
         if source not in self._results:
-            try:
-                self._results[source] = photos.store(photos.read_source(source, base_dir=self.base_dir))
-            except photos.PhotoError as exc:
-                self._results[source] = exc
+            self._results[source] = photo_store(source=source, base_dir=self.base_dir)
         return self._results[source]
+
+    def missing(self, sources: list[str]) -> list[str]:
+        """The distinct ``sources`` not read yet, in order."""
+        return [source for source in dict.fromkeys(sources) if source not in self._results]
+
+    def put(self, source: str, result: photos.StoredPhoto | photos.PhotoError) -> None:
+        self._results[source] = result
 
 
 @dataclass
@@ -181,7 +200,7 @@ def product_upsert(
         product = Product.objects.select_for_update().filter(sku=record.sku).first()
         outcome = "updated" if product else "created"
         product = product or Product(sku=record.sku)
-        fields_changed = _set_fields(product, record, given, category_cache)
+        fields_changed = product_fields_apply(product, record, given, category_cache)
         product.source_hash = source_hash
         if product.pk is None:
             product.save()
@@ -214,11 +233,12 @@ def product_upsert(
     return result
 
 
-def _set_fields(
-    product: Product, record: ProductRecord, given: frozenset[str], category_cache: dict[str, Category] | None
-) -> list[str]:
-    """Copy the record's ``given`` fields onto ``product`` (unsaved); the names of the model fields that changed."""
-    values = {}
+def product_values(
+    record: ProductRecord, given: frozenset[str], category_cache: dict[str, Category] | None
+) -> dict[str, Any]:
+    """The model fields the record's ``given`` fields set, by name (the primary category from ``category_cache``, or
+    created: no query when it is in the cache)."""
+    values: dict[str, Any] = {}
     if "name" in given:
         values["name"] = record.name
     if "description" in given:
@@ -229,9 +249,19 @@ def _set_fields(
     if "categories" in given:
         primary = record.categories[0] if record.categories else None
         values["primary_category"] = category_ensure(path=primary, cache=category_cache) if primary else None
+    return values
+
+
+def product_fields_apply(
+    product: Product, record: ProductRecord, given: frozenset[str], category_cache: dict[str, Category] | None
+) -> list[str]:
+    """Copy the record's ``given`` fields onto ``product`` (unsaved; ``product_values``); the names of the model
+    fields that changed."""
     changed = []
-    for name, value in values.items():
-        if getattr(product, name) != value:
+    for name, value in product_values(record, given, category_cache).items():
+        # The category by id: reading ``product.primary_category`` would load the row (a query per product).
+        current = product.primary_category_id if name == "primary_category" else getattr(product, name)
+        if current != (value.id if name == "primary_category" and value is not None else value):
             setattr(product, name, value)
             changed.append(name)
     return changed
@@ -259,36 +289,69 @@ def _set_images(
     given: frozenset[str],
     stored: dict[str, photos.StoredPhoto | photos.PhotoError],
 ) -> tuple[dict[str, ProductImage], list[str], list[str]]:
-    """Make the product's photo rows follow the record, keeping the rows (and ids) of known sources.
+    """Make the product's photo rows follow the record (``images_plan``), keeping the rows (and ids) of known
+    sources. Returns the rows by source, ``["images"]`` if anything changed, and warnings."""
+    plan = images_plan(
+        record=record,
+        given=given,
+        stored=stored,
+        rows=list(ProductImage.objects.filter(product=product).order_by("position")),
+        kept_by_variants=set()
+        if "variants" in given
+        else set(ProductImage.objects.filter(product=product, variants__isnull=False).values_list("source", flat=True)),
+    )
+    ProductImage.objects.filter(pk__in=plan.delete).delete()
+    for image in plan.save:
+        image.product = product
+        image.save()
+    return plan.rows, ["images"] if plan.changed else [], plan.warnings
 
-    Returns the rows by source, ``["images"]`` if anything changed, and warnings. A listed photo that cannot be
-    read keeps the copy stored earlier; while any listed photo cannot be read, photos the record no longer lists
-    are kept after the listed ones (they go on the import that reads every listed photo)."""
-    rows = {image.source: image for image in ProductImage.objects.filter(product=product).order_by("position")}
+
+@dataclass
+class ImagesPlan:
+    """What a record does to a product's photo rows: the rows by source in their new order, those to write (new
+    or changed), the ids of those to delete, whether what shoppers see changed, and warnings."""
+
+    rows: dict[str, ProductImage]
+    save: list[ProductImage]
+    delete: list[int]
+    changed: bool
+    warnings: list[str]
+
+
+def images_plan(
+    *,
+    record: ProductRecord,
+    given: frozenset[str],
+    stored: dict[str, photos.StoredPhoto | photos.PhotoError],
+    rows: list[ProductImage],
+    kept_by_variants: set[str],
+) -> ImagesPlan:
+    """Plan the product's photo rows (``rows``: what is stored, by position) after the record; no query.
+
+    A listed photo that cannot be read keeps the copy stored earlier; while any listed photo cannot be read,
+    photos the record no longer lists are kept after the listed ones (they go on the import that reads every listed
+    photo). ``kept_by_variants``: the sources of photos the product's variants show, when the record leaves the
+    variants as they are (those photos stay as long as the variants do). New rows have no product set."""
+    by_source = {image.source: image for image in rows}
     # What shoppers and the encoders see is the usable photos in order: an unreadable one is only recorded.
-    seen_before = [(image.source, image.file.name) for image in rows.values() if image.usable]
+    seen_before = [(image.source, image.file.name) for image in by_source.values() if image.usable]
     # A record that names variants but not photos keeps the product's photos, and adds its variants' new ones.
-    listed = list(record.images) if "images" in given else list(rows)
+    listed = list(record.images) if "images" in given else list(by_source)
     listed += [source for source in stored if source not in listed]
     failed = [source for source in listed if isinstance(stored.get(source), photos.PhotoError)]
-    # Photos the kept variants show stay as long as those variants do.
-    kept_by_variants = (
-        set()
-        if "variants" in given
-        else set(ProductImage.objects.filter(product=product, variants__isnull=False).values_list("source", flat=True))
-    )
-    unlisted = [source for source in rows if source not in listed]
+    unlisted = [source for source in by_source if source not in listed]
     keep = [source for source in unlisted if failed or source in kept_by_variants]
     warnings = []
-    if failed and any(rows[source].usable for source in keep):
+    if failed and any(by_source[source].usable for source in keep):
         warnings.append(
             f"kept {len(keep)} earlier photo(s) the record no longer lists, because {len(failed)} listed photo(s) "
             f"could not be read"
         )
-    ProductImage.objects.filter(pk__in=[rows[source].pk for source in unlisted if source not in keep]).delete()
-    result = {}
+    delete = [by_source[source].pk for source in unlisted if source not in keep]
+    result, save = {}, []
     for position, source in enumerate(listed + keep):
-        image = rows.get(source) or ProductImage(product=product, source=source)
+        image = by_source.get(source) or ProductImage(source=source)
         before = (image.pk, image.position, image.file.name if image.file else "", image.error)
         image.position = position
         photo = stored.get(source)
@@ -304,48 +367,85 @@ def _set_images(
             image.width, image.height = photo.width, photo.height
             image.error = ""
         if before != (image.pk, image.position, image.file.name if image.file else "", image.error):
-            image.save()
+            save.append(image)
         result[source] = image
     seen_after = [(image.source, image.file.name) for image in result.values() if image.usable]
-    return result, ["images"] if seen_before != seen_after else [], warnings
+    return ImagesPlan(rows=result, save=save, delete=delete, changed=seen_before != seen_after, warnings=warnings)
 
 
 def _set_variants(
     product: Product, record: ProductRecord, images: dict[str, ProductImage], warnings: list[str]
 ) -> list[str]:
-    """Make the product's variants match the record's; ``["variants"]`` if anything changed."""
+    """Make the product's variants match the record's (``variants_plan``); ``["variants"]`` if anything changed."""
     # Variant skus are unique across the catalog: one claimed by another product is reported, not stolen.
     taken = dict(
         Variant.objects.filter(sku__in=[v.sku for v in record.variants])
         .exclude(product=product)
         .values_list("sku", "product__sku")
     )
-    keep = []
-    changed = False
-    existing = {variant.sku: variant for variant in Variant.objects.filter(product=product).prefetch_related("images")}
+    existing = list(Variant.objects.filter(product=product).prefetch_related("images"))
+    plan = variants_plan(
+        record=record,
+        images=images,
+        existing=existing,
+        image_ids={variant.pk: {image.pk for image in variant.images.all()} for variant in existing},
+        taken=taken,
+    )
+    warnings += plan.warnings
+    Variant.objects.filter(pk__in=plan.delete).delete()
+    for variant, wanted_images in plan.save:
+        variant.product = product
+        variant.save()
+        variant.images.set(wanted_images)
+    return ["variants"] if plan.changed else []
+
+
+@dataclass
+class VariantsPlan:
+    """What a record does to a product's variants: those to write (new or changed) with their photos, the ids of
+    those to delete, whether anything changed, warnings, and the skus the product keeps."""
+
+    save: list[tuple[Variant, list[ProductImage]]]
+    delete: list[int]
+    changed: bool
+    warnings: list[str]
+    kept: list[str]
+
+
+def variants_plan(
+    *,
+    record: ProductRecord,
+    images: dict[str, ProductImage],
+    existing: list[Variant],
+    image_ids: dict[int, set[int]],
+    taken: dict[str, str],
+) -> VariantsPlan:
+    """Plan the product's variants after the record; no query. ``existing``: its variants now, ``image_ids``:
+    their photos' ids by variant id, ``taken``: variant skus of the record that other products hold (their sku).
+    New variants have no product set."""
+    by_sku = {variant.sku: variant for variant in existing}
+    save, keep, warnings = [], [], []
     for variant_record in record.variants:
         if variant_record.sku in taken:
             warnings.append(f"variant {variant_record.sku} skipped: sku already used by {taken[variant_record.sku]}")
             continue
-        variant = existing.get(variant_record.sku) or Variant(product=product, sku=variant_record.sku)
+        variant = by_sku.get(variant_record.sku) or Variant(sku=variant_record.sku)
         wanted_images = [images[source] for source in variant_record.images]
         same = (
             variant.pk is not None
             and variant.attributes == variant_record.attributes
             and variant.in_stock == variant_record.in_stock
             and variant.price == variant_record.price
-            and {image.pk for image in variant.images.all()} == {image.pk for image in wanted_images}
+            and image_ids.get(variant.pk, set()) == {image.pk for image in wanted_images}
         )
         if not same:
             variant.attributes = variant_record.attributes
             variant.in_stock = variant_record.in_stock
             variant.price = variant_record.price
-            variant.save()
-            variant.images.set(wanted_images)
-            changed = True
+            save.append((variant, wanted_images))
         keep.append(variant.sku)
-    removed, _ = Variant.objects.filter(product=product).exclude(sku__in=keep).delete()
-    return ["variants"] if changed or removed else []
+    delete = [variant.pk for variant in existing if variant.sku not in keep]
+    return VariantsPlan(save=save, delete=delete, changed=bool(save or delete), warnings=warnings, kept=keep)
 
 
 def products_changed(*, product_ids: list[int]) -> None:
@@ -362,9 +462,26 @@ def products_deleted(*, product_ids: list[int]) -> None:
 
 
 def products_rating_update(*, product_ids: list[int]) -> None:
-    for product_id in product_ids:
-        summary = Review.objects.filter(product_id=product_id).aggregate(average=Avg("rating"), count=Count("id"))
-        Product.objects.filter(pk=product_id).update(rating_average=summary["average"], rating_count=summary["count"])
+    """Recount the review summary of these products: one query to read, one to write."""
+    if not product_ids:
+        return
+    summaries = {
+        row["product_id"]: (row["average"], row["count"])
+        for row in Review.objects.filter(product_id__in=product_ids)
+        .order_by()
+        .values("product_id")
+        .annotate(average=Avg("rating"), count=Count("id"))
+    }
+    ids = sorted(set(product_ids))
+    to_decimal = Product._meta.get_field("rating_average").to_python  # rounded as a model save rounds it
+    averages = [to_decimal(summaries.get(product_id, (None, 0))[0]) for product_id in ids]
+    counts = [summaries.get(product_id, (None, 0))[1] for product_id in ids]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE catalog_product p SET rating_average = v.average, rating_count = v.count "
+            "FROM unnest(%s::bigint[], %s::numeric[], %s::integer[]) AS v(id, average, count) WHERE p.id = v.id",
+            [ids, averages, counts],
+        )
 
 
 def review_fingerprint(record: ReviewRecord) -> str:
@@ -404,11 +521,16 @@ def reviews_changed(*, product_ids: list[int]) -> None:
         products_changed(product_ids=product_ids)
 
 
-def catalog_import(*, path: Path, progress: Progress | None = None, force: bool = False) -> ImportReport:
+def catalog_import(
+    *, path: Path, progress: Progress | None = None, force: bool = False, bulk: bool = True, photo_tasks: bool = False
+) -> ImportReport:
     """Import the catalog folder ``path`` (or a products.jsonl file and the folder it is in).
 
     Bad lines and photos are reported in the returned report with file and line, and skipped. Products whose
-    line and photo files did not change since the last import are skipped unless ``force``.
+    line and photo files did not change since the last import are skipped unless ``force``. ``bulk`` (the default):
+    a batch of lines at a time (``catalog.bulk``: the same checks, report and result, a few statements per batch),
+    its photos read in parallel, in Celery tasks with ``photo_tasks``; ``bulk=False``: line by line, one
+    transaction per product.
     """
     path = Path(path)
     products_file = path if path.is_file() else path / PRODUCTS_FILE
@@ -416,6 +538,16 @@ def catalog_import(*, path: Path, progress: Progress | None = None, force: bool 
         raise FileNotFoundError(f"no {PRODUCTS_FILE} in {path}")
     base_dir = products_file.parent
     reviews_file = base_dir / REVIEWS_FILE
+    if bulk:
+        from .bulk import catalog_import_bulk
+
+        return catalog_import_bulk(
+            products_file=products_file,
+            reviews_file=reviews_file if reviews_file.is_file() else None,
+            progress=progress,
+            force=force,
+            photo_tasks=photo_tasks,
+        )
     product_lines = list(read_lines(products_file))
     review_lines = list(read_lines(reviews_file)) if reviews_file.is_file() else []
     total = len(product_lines) + len(review_lines)
@@ -502,3 +634,74 @@ def _import_review_line(line: Line, report: ImportReport, sku_ids: dict[str, int
         report.reviews_created += 1
     else:
         report.reviews_unchanged += 1
+
+
+# --- attribute setup ------------------------------------------------------------------------------------------
+
+
+class AttributeSetupError(ValueError):
+    """A setup that cannot be saved; the message says which attribute and why."""
+
+
+def attribute_setup_save(*, settings: list[dict]) -> AttributeSetup:
+    """Replace the shop's attribute setup with ``settings`` (each ``{"name", "label", "position", "facet",
+    "filterable", "sortable"}``, all but the name optional); a name left out takes its default. Announces the change
+    (``catalog.signals.attribute_setup_changed``): search refreshes the documents' facets when the facet attributes
+    changed and drops its cached results. Returns the setup now in effect."""
+    from .models import AttributeSetting
+    from .selectors import (
+        BUILTINS,
+        DEFAULTS,
+        OTHER_POSITION,
+        attribute_setup_invalidate,
+        attribute_setup_read,
+        label_default,
+    )
+
+    rows: dict[str, AttributeSetting] = {}
+    for item in settings:
+        name = str(item.get("name", "")).strip()
+        if not name or len(name) > ATTRIBUTE_NAME_MAX_LENGTH or "=" in name or not name.isprintable():
+            raise AttributeSetupError(f"attribute name {name[:40]!r} must be 1-{ATTRIBUTE_NAME_MAX_LENGTH} printable "
+                                      "characters without '='")  # fmt: skip
+        if name in rows:
+            raise AttributeSetupError(f"attribute {name!r} is listed twice")
+        default = DEFAULTS.get(name)
+        label = clean_text(str(item.get("label") or ""))
+        if len(label) > 100:
+            raise AttributeSetupError(f"the label of {name!r} is over 100 characters")
+        try:
+            order = int(item.get("position", default.position if default else OTHER_POSITION))
+        except (TypeError, ValueError):
+            raise AttributeSetupError(f"the position of {name!r} must be a whole number") from None
+        if not 0 <= order <= 32767:
+            raise AttributeSetupError(f"the position of {name!r} must be from 0 to 32767")
+        rows[name] = AttributeSetting(
+            name=name,
+            label="" if label == label_default(name) else label,
+            position=order,
+            facet=bool(item.get("facet", default.facet if default else False)),
+            filterable=True if name in BUILTINS else bool(item.get("filterable", True)),
+            sortable=bool(item.get("sortable", default.sortable if default else False)),
+        )
+    with transaction.atomic():
+        before = attribute_setup_read()
+        AttributeSetting.objects.exclude(name__in=list(rows)).delete()
+        existing = {row.name: row for row in AttributeSetting.objects.select_for_update().filter(name__in=list(rows))}
+        now = timezone.now()
+        for name, row in rows.items():
+            row.updated_at = now
+            if name in existing:
+                row.pk = existing[name].pk
+        AttributeSetting.objects.bulk_create([row for row in rows.values() if row.pk is None])
+        AttributeSetting.objects.bulk_update(
+            [row for row in rows.values() if row.pk is not None],
+            ["label", "position", "facet", "filterable", "sortable", "updated_at"],
+        )
+        after = attribute_setup_read()
+        if after != before:
+            transaction.on_commit(attribute_setup_invalidate)  # before what the listeners do on commit
+            signals.attribute_setup_changed.send(
+                sender=AttributeSetting, facets_changed=set(after.attribute_facets) != set(before.attribute_facets)
+            )
+    return after

@@ -23,3 +23,7 @@ products_changed = Signal()
 # apps (search documents, vectors, similar-item lists) went with them by ``ON DELETE CASCADE``; what is left for
 # listeners is what no foreign key reaches (cached search results). Sent by the product admin's delete.
 products_deleted = Signal()
+
+# The shop's attribute setup changed (``catalog.services.attribute_setup_save``): keyword ``facets_changed``, whether
+# the attributes that are facets changed (search documents carry their values). Sent inside the saving transaction.
+attribute_setup_changed = Signal()

@@ -14,8 +14,10 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="catalog.import", acks_late=True, reject_on_worker_lost=True, time_limit=4 * 3600)
 def catalog_import_task(path: str) -> dict:
-    """Import a catalog folder that the worker can read; idempotent, so a re-delivered task is harmless."""
-    report = catalog_import(path=Path(path))
+    """Import a catalog folder that the worker can read, in bulk; idempotent, so a re-delivered task is harmless.
+    Its photos are read in threads of this worker: a task must not wait for other tasks (``photo_tasks``), which
+    could wait behind it for the same worker."""
+    report = catalog_import(path=Path(path), bulk=True, photo_tasks=False)
     logger.info("catalog import of %s: %s", path, report.summary())
     return {
         "created": report.created,
@@ -25,6 +27,20 @@ def catalog_import_task(path: str) -> dict:
         "reviews_created": report.reviews_created,
         "issues": [str(issue) for issue in report.issues[:200]],
     }
+
+
+@shared_task(
+    name="catalog.store_photos", acks_late=True, reject_on_worker_lost=True, time_limit=15 * 60, soft_time_limit=14 * 60
+)
+def store_photos_task(sources: list[str], base_dir: str) -> list[dict]:
+    """Read, check, decode and store these photo sources (paths under ``base_dir``, which this worker must be able
+    to read, or URLs) for a bulk import (``catalog.bulk``), into the photo storage the importer shares; one outcome
+    per source: the stored photo, or why it cannot be used. Storing is by content hash, so a re-delivered task is
+    harmless."""
+    from .bulk import photo_result_to_json
+    from .services import photo_store
+
+    return [photo_result_to_json(source, photo_store(source=source, base_dir=Path(base_dir))) for source in sources]
 
 
 @shared_task(name="catalog.purge_orphan_photos")

@@ -64,6 +64,10 @@ class PlaygroundForm(forms.Form):
     ))  # fmt: skip
     attributes = forms.CharField(required=False, max_length=500, help_text="e.g. color=Black, size=M")
     fusion = forms.ChoiceField(required=False, choices=[("", "default"), ("weighted", "weighted"), ("rrf", "rrf")])
+    compare_rules = forms.BooleanField(
+        required=False, label="with and without the shop's rules and synonyms, side by side"
+    )
+    preview_rule = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -106,3 +110,17 @@ class PlaygroundForm(forms.Form):
         return bool(self.cleaned_data.get("fusion")) or any(
             self.cleaned_data.get(f"w_{signal}") is not None for signal in SIGNALS
         )
+
+
+class AttributeSettingForm(forms.Form):
+    """One attribute's line of the facet setup page (``catalog.services.attribute_setup_save`` validates the rest)."""
+
+    name = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    label = forms.CharField(max_length=100, required=False)
+    position = forms.IntegerField(min_value=0, max_value=32767, widget=forms.NumberInput(attrs={"style": "width:70px"}))
+    facet = forms.BooleanField(required=False)
+    filterable = forms.BooleanField(required=False)
+    sortable = forms.BooleanField(required=False)
+
+
+AttributeSettingFormSet = forms.formset_factory(AttributeSettingForm, extra=0, max_num=1000, validate_max=True)

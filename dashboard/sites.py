@@ -42,5 +42,11 @@ class ShopAdminSite(admin.AdminSite):
             path("playground/", self.admin_view(views.playground), name="playground"),
             path("catalog-quality/", self.admin_view(views.catalog_quality), name="catalog-quality"),
             path("catalog-quality/run/", self.admin_view(views.catalog_quality_run), name="catalog-quality-run"),
+            path("suggestions/", self.admin_view(views.suggestions), name="suggestions"),
+            path("suggestions/hide/", self.admin_view(views.suggestions_hide), name="suggestions-hide"),
+            path("suggestions/refresh/", self.admin_view(views.suggestions_refresh), name="suggestions-refresh"),
+            path("facet-setup/", self.admin_view(views.facet_setup), name="facet-setup"),
+            path("facet-setup/progress/", self.admin_view(views.facet_setup_progress), name="facet-setup-progress"),
+            path("facet-setup/rebuild/", self.admin_view(views.facet_setup_rebuild), name="facet-setup-rebuild"),
         ]
         return pages + super().get_urls()

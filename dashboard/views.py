@@ -1,5 +1,5 @@
-"""Staff pages: embedding operations (with live job progress), search analytics, the search playground and the
-catalog quality report.
+"""Staff pages: embedding operations (with live job progress), search analytics, the search playground, the
+catalog quality report and the facet setup (with the documents' refresh progress).
 
 HTTP only: reads come from selectors (``embeddings.selectors``, ``search.analytics``, ``search.playground``,
 ``quality.selectors``), operations from the embedding services and the quality task. Every view is wrapped by
@@ -30,13 +30,13 @@ from quality.tasks import build_quality_report_task
 from search import analytics as search_analytics
 from search.apis import parse_search_params
 from search.match_set import thresholds_overview
-from search.playground import search_compare
+from search.playground import RulesComparison, rules_compare, search_compare
 from search.ranking import SIGNALS
 from search.selectors import NoActiveGeneration
 from search.types import SearchQuery
 
 from .charts import Series, bar_chart
-from .forms import DateRangeForm, OperationForm, PlaygroundForm
+from .forms import AttributeSettingFormSet, DateRangeForm, OperationForm, PlaygroundForm
 
 
 def _page(request: HttpRequest, template: str, title: str, **context) -> TemplateResponse:
@@ -60,6 +60,8 @@ def job_payload(job: Job) -> dict:
         "error": job.error,
         "generation": job.generation_id,
         "head": job.head_id,
+        # A build's chunks, summed over the worker processes sharing it (``jobs_recent`` attaches them).
+        "chunks": job.chunks.as_dict() if getattr(job, "chunks", None) else None,
         "created_at": job.created_at.isoformat(),
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
     }
@@ -197,7 +199,8 @@ def playground(request: HttpRequest) -> TemplateResponse:
         "admin/dashboard/playground.html",
         "Search playground",
         form=form,
-        comparison=comparison,
+        comparison=None if isinstance(comparison, RulesComparison) else comparison,
+        rules_comparison=comparison if isinstance(comparison, RulesComparison) else None,
         signals=SIGNALS,
         weight_fields=[form[f"w_{signal}"] for signal in SIGNALS],
     )
@@ -229,10 +232,70 @@ def _playground_search(request: HttpRequest, form: PlaygroundForm):
         photo = photo_query(generation, image, params["q"])
     query = SearchQuery(text=params["q"], filters=filters, photo=photo)
     try:
+        preview_rule = form.cleaned_data.get("preview_rule")
+        if form.cleaned_data.get("compare_rules") or preview_rule:
+            return rules_compare(query=query, generation=generation, preview_rule=preview_rule)
         return search_compare(query=query, generation=generation, fusion=fusion)
     except NoActiveGeneration as exc:
         form.add_error(None, str(exc))
         return None
+
+
+# --- autocomplete suggestions ------------------------------------------------------------------------------------
+
+
+@require_GET
+def suggestions(request: HttpRequest) -> TemplateResponse:
+    """The popular queries autocomplete counts (offered, hidden, too rare, without results), and what it suggests
+    for a text the merchandiser types."""
+    from django.conf import settings
+
+    from search.suggest import SUGGEST_MAX_QUERY_LENGTH, fold, query_suggestions_overview, suggest
+
+    q = request.GET.get("q", "")[:SUGGEST_MAX_QUERY_LENGTH]
+    return _page(
+        request,
+        "admin/dashboard/suggestions.html",
+        "Autocomplete suggestions",
+        q=q,
+        preview=suggest(q, product_limit=4) if fold(q) else None,
+        rows=query_suggestions_overview(),
+        min_searches=settings.SEARCH_SUGGEST_MIN_SEARCHES,
+        window_days=settings.SEARCH_SUGGEST_WINDOW_DAYS,
+        max_length=SUGGEST_MAX_QUERY_LENGTH,
+    )
+
+
+@require_POST
+def suggestions_hide(request: HttpRequest) -> HttpResponse:
+    """Hide a text from the suggestions (``hidden=1``) or offer it again (``hidden=0``)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from search.suggest import query_suggestion_hide
+
+    text, hidden = request.POST.get("text", ""), request.POST.get("hidden", "1") != "0"
+    try:
+        suggestion = query_suggestion_hide(text=text, hidden=hidden)
+    except ValueError as exc:
+        messages.error(request, str(exc))
+    else:
+        verb = "is hidden from the suggestions" if hidden else "may be suggested again"
+        messages.success(request, f"“{suggestion.query}” {verb}.")
+    back = reverse("admin:suggestions")
+    q = request.POST.get("q", "")
+    return redirect(f"{back}?{urlencode({'q': q})}" if q else back)
+
+
+@require_POST
+def suggestions_refresh(request: HttpRequest) -> HttpResponse:
+    from search.suggest import query_suggestions_refresh
+
+    offered = query_suggestions_refresh()
+    messages.success(request, f"Recounted from the search log: {offered} popular quer{'y' if offered == 1 else 'ies'} "
+                              "offered.")  # fmt: skip
+    return redirect("admin:suggestions")
 
 
 # --- catalog quality -------------------------------------------------------------------------------------------
@@ -272,3 +335,63 @@ def catalog_quality_run(request: HttpRequest) -> HttpResponse:
         transaction.on_commit(lambda: build_quality_report_task.delay(generation.pk))
         messages.success(request, f"The quality check of generation {generation.pk} is queued; reload in a while.")
     return redirect("admin:catalog-quality")
+
+
+# --- facet setup -----------------------------------------------------------------------------------------------
+
+
+def facet_setup(request: HttpRequest) -> HttpResponse:
+    """GET: every attribute with its label, position and flags, the documents' refresh progress and whether they
+    follow the text search configuration; POST: save the setup (``catalog.services.attribute_setup_save``)."""
+    from catalog.selectors import attribute_setup_overview
+    from catalog.services import AttributeSetupError, attribute_setup_save
+    from search.documents import documents_current, refresh_progress, text_search_config
+
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405)
+    overview = attribute_setup_overview()
+    initial = [{"name": line.spec.name, "label": line.spec.label, "position": line.spec.position,
+                "facet": line.spec.facet, "filterable": line.spec.filterable, "sortable": line.spec.sortable}
+               for line in overview]  # fmt: skip
+    if request.method == "POST":
+        formset = AttributeSettingFormSet(request.POST)
+        if formset.is_valid():
+            try:
+                attribute_setup_save(settings=[form.cleaned_data for form in formset.forms if form.cleaned_data])
+            except AttributeSetupError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, "Facet setup saved.")
+                return redirect("admin:facet-setup")
+    else:
+        formset = AttributeSettingFormSet(initial=initial)
+    lines = list(zip(overview, formset.forms, strict=False))  # a POST lists the attributes in the page's order
+    return _page(
+        request,
+        "admin/dashboard/facet_setup.html",
+        "Facet setup",
+        formset=formset,
+        lines=lines,
+        progress=refresh_progress(),
+        text_config=text_search_config(),
+        documents_current=documents_current(),
+    )
+
+
+@require_GET
+def facet_setup_progress(request: HttpRequest) -> JsonResponse:
+    """What the facet setup page polls while the documents are refreshed."""
+    from search.documents import refresh_progress
+
+    return JsonResponse({"progress": refresh_progress()})
+
+
+@require_POST
+def facet_setup_rebuild(request: HttpRequest) -> HttpResponse:
+    """Rebuild every search document (after ``SEARCH_TEXT_CONFIG`` changed): at once for a small catalog, else on
+    the workers."""
+    from search.documents import search_documents_refresh
+
+    outcome = search_documents_refresh(facets_only=False)
+    messages.success(request, "Search documents rebuilt." if outcome == "done" else "Rebuild queued; see below.")
+    return redirect("admin:facet-setup")

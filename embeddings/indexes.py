@@ -1,16 +1,31 @@
-"""Per-generation vector indexes.
+"""Per-generation vector indexes, and what they and the vectors cost.
 
 Vector columns are untyped (dimensions differ between generations), so each generation gets partial HNSW indexes
 on expressions that cast to its own dimensions, as pgvector recommends for mixed dimensions. The casts go to
 ``halfvec``: half the memory of ``vector``; 16-bit floats keep cosine ranking of normalised vectors intact to
 about 1e-3, far below the gaps between neighbours (HNSW recall is measured in bench/). Queries
 must use the very same expression and ``generation_id`` condition to use them; ``vector_expression`` gives both.
+
+Which columns get an index is the generation's ``photo_index`` layout (``EMBEDDING_PHOTO_INDEX`` when it was
+created). HNSW graphs must stay in memory to be fast, and a 1,408-dimension photo vector costs about 3.9 KB of
+index per photo, so:
+
+- ``product`` (the default): only the columns some query reads through an index, all per product: fused, aligned
+  image and text vector (text and photo search, similar items) and the pooled image vector (the mean of the
+  product's photos, which similar items read). Photo search reads the nearest products by the pooled vector and
+  re-scores their photos exactly from the table (``search.candidates``). About 8 KB of index a product (1,408-d
+  photos), whatever its number of photos.
+- ``photo``: the layout before, every vector column, the photos' too (HNSW over each photo's image and joint
+  vector): about 5 KB more a photo.
+
+``storage_measure`` reports both layouts' bytes per product (``bench/vector_storage.py``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import connection
 
 from .models import EmbeddingGeneration
@@ -19,7 +34,6 @@ from .models import EmbeddingGeneration
 # 384-d text vectors of the 50k benchmark catalog (products in tight clusters of near-twins); m=32,
 # ef_construction=200 gives 0.99 for about twice the build time and graph memory (bench/search_latency.py).
 HNSW_OPTIONS = "WITH (m = 32, ef_construction = 200)"
-MAINTENANCE_WORK_MEM = "512MB"
 
 
 @dataclass(frozen=True)
@@ -39,6 +53,12 @@ COLUMNS = {
     "photo_aligned": VectorColumn("embeddings_imageembedding", "aligned", "joint_dim"),
 }
 
+# The columns each layout indexes (``EmbeddingGeneration.PhotoIndex``).
+LAYOUTS = {
+    EmbeddingGeneration.PhotoIndex.PRODUCT: ("fused", "aligned_image", "text_vector", "image_vector"),
+    EmbeddingGeneration.PhotoIndex.PHOTO: tuple(COLUMNS),
+}
+
 
 def vector_expression(generation: EmbeddingGeneration, name: str) -> tuple[str, int]:
     """The SQL expression (matching the index) of column ``name`` for ``generation``, and its dimensions."""
@@ -51,17 +71,33 @@ def index_name(generation_id: int, name: str) -> str:
     return f"emb_g{generation_id}_{name}"
 
 
+def indexed_columns(generation: EmbeddingGeneration) -> tuple[str, ...]:
+    """The columns ``generation`` keeps an HNSW index on (its layout's)."""
+    return LAYOUTS[EmbeddingGeneration.PhotoIndex(generation.photo_index)]
+
+
+def photo_index_per_photo(generation: EmbeddingGeneration) -> bool:
+    """Whether photo search reads ``generation``'s photos through an index over every photo (else: the nearest
+    products by their pooled vector, re-scored by their photos)."""
+    return generation.photo_index == EmbeddingGeneration.PhotoIndex.PHOTO
+
+
 def indexes_create(generation: EmbeddingGeneration) -> list[str]:
     """Create the generation's indexes (concurrently when not inside a transaction); returns their names."""
     concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
     names = []
     with connection.cursor() as cursor:
-        # A graph that fits in maintenance_work_mem builds several times faster (session setting only).
-        cursor.execute("SET maintenance_work_mem = %s", [MAINTENANCE_WORK_MEM])
+        # A graph that fits in maintenance_work_mem builds several times faster (session setting only; a session
+        # that set more keeps it).
+        memory = settings.EMBEDDING_INDEX_BUILD_MEMORY
+        cursor.execute("SELECT pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes(%s)", [memory])
+        if cursor.fetchone()[0]:
+            cursor.execute("SELECT set_config('maintenance_work_mem', %s, false)", [memory])
         if connection.in_atomic_block:
             # Inside a transaction (tests, or a caller's atomic block) deferred FK checks must fire first.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name, column in COLUMNS.items():
+        for name in indexed_columns(generation):
+            column = COLUMNS[name]
             expression, _dim = vector_expression(generation, name)
             index = index_name(generation.pk, name)
             cursor.execute(
@@ -73,8 +109,71 @@ def indexes_create(generation: EmbeddingGeneration) -> list[str]:
     return names
 
 
-def indexes_drop(generation_id: int) -> None:
+def indexes_drop(generation_id: int, names: tuple[str, ...] | None = None) -> None:
+    """Drop the generation's indexes (of every layout, or only those of ``names``)."""
     concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
     with connection.cursor() as cursor:
-        for name in COLUMNS:
+        for name in COLUMNS if names is None else names:
             cursor.execute(f"DROP INDEX {concurrently} IF EXISTS {index_name(generation_id, name)}")
+
+
+def photo_index_switch(generation: EmbeddingGeneration, layout: str) -> list[str]:
+    """Give ``generation`` the photo index ``layout`` without rebuilding it: the new layout's indexes are built
+    first, the field switched (search follows it at once), then the indexes only the old layout had are dropped.
+    Returns the names of the dropped indexes."""
+    layout = EmbeddingGeneration.PhotoIndex(layout)
+    before = indexed_columns(generation)
+    generation.photo_index = layout
+    indexes_create(generation)
+    generation.save(update_fields=["photo_index"])
+    dropped = tuple(name for name in before if name not in LAYOUTS[layout])
+    indexes_drop(generation.pk, dropped)
+    return [index_name(generation.pk, name) for name in dropped]
+
+
+# --- what it costs -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class GenerationStorage:
+    """Bytes of one generation's vectors and indexes (``storage_measure``)."""
+
+    generation_id: int
+    photo_index: str
+    products: int
+    photos: int
+    indexes: dict[str, int] = field(default_factory=dict)  # column name -> bytes of its HNSW index
+    # table -> bytes of the generation's rows (heap + TOAST, the table's size shared out by row count)
+    tables: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def index_bytes(self) -> int:
+        return sum(self.indexes.values())
+
+    @property
+    def table_bytes(self) -> int:
+        return sum(self.tables.values())
+
+    def per_product(self, size: int) -> float:
+        return size / self.products if self.products else 0.0
+
+
+def storage_measure(generation: EmbeddingGeneration) -> GenerationStorage:
+    """The generation's index sizes (``pg_relation_size`` of each of its HNSW indexes) and its share of the vector
+    tables (``pg_table_size``: heap and TOAST, without indexes, in proportion to its rows)."""
+    storage = GenerationStorage(generation_id=generation.pk, photo_index=generation.photo_index, products=0, photos=0)
+    with connection.cursor() as cursor:
+        for name in COLUMNS:
+            cursor.execute("SELECT pg_relation_size(to_regclass(%s))", [index_name(generation.pk, name)])
+            size = cursor.fetchone()[0]
+            if size is not None:
+                storage.indexes[name] = int(size)
+        for table, attribute in (("embeddings_productembedding", "products"), ("embeddings_imageembedding", "photos")):
+            cursor.execute(
+                f"SELECT count(*) FILTER (WHERE generation_id = %s), count(*), pg_table_size(%s) FROM {table}",
+                [generation.pk, table],
+            )
+            mine, rows, size = cursor.fetchone()
+            setattr(storage, attribute, int(mine))
+            storage.tables[table] = round(size * mine / rows) if rows else 0
+    return storage

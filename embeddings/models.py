@@ -30,6 +30,13 @@ class TrainedHead(models.Model):
         return bool(self.config.get("text_only"))
 
 
+def photo_index_default() -> str:
+    """The photo index layout of a new generation: ``EMBEDDING_PHOTO_INDEX``."""
+    from django.conf import settings
+
+    return settings.EMBEDDING_PHOTO_INDEX
+
+
 class EmbeddingGeneration(models.Model):
     """Encoders + alignment head + fusion weights. Search reads the one active generation; others are being
     built, kept for rollback, or failed."""
@@ -40,6 +47,13 @@ class EmbeddingGeneration(models.Model):
         ACTIVE = "active"
         FAILED = "failed"
 
+    class PhotoIndex(models.TextChoices):
+        # One HNSW element per product (its pooled ``image_vector``, the index similar items read anyway); photo
+        # search re-scores the nearest products' own photos exactly. No per-photo index (``embeddings.indexes``).
+        PRODUCT = "product"
+        # One HNSW element per photo, full dimensions: 3-4 KB a photo of index memory (generations built before).
+        PHOTO = "photo"
+
     state = models.CharField(max_length=16, choices=State.choices, default=State.BUILDING)
     encoder_spec = models.JSONField()
     head = models.ForeignKey(TrainedHead, on_delete=models.PROTECT, related_name="generations")
@@ -48,7 +62,8 @@ class EmbeddingGeneration(models.Model):
     text_dim = models.PositiveIntegerField()
     image_dim = models.PositiveIntegerField()
     joint_dim = models.PositiveIntegerField()
-    # The build embeds products in id order; the last id done lets a killed build resume where it stopped.
+    # Builds embed id-range chunks (``BuildChunk``) now; a build started before them recorded here the last product
+    # id it had embedded, and resumes after it.
     build_cursor = models.BigIntegerField(default=0)
     # How search fuses its signals with this generation's vectors ({"method", "weights", "rrf_k"}), as proposed by
     # ``evaluate --tune``; null means the settings (SEARCH_FUSION, SEARCH_SIGNAL_WEIGHTS, SEARCH_RRF_K).
@@ -56,6 +71,8 @@ class EmbeddingGeneration(models.Model):
     # The joint space is the text encoder's alone (the catalog had too few photos to train a head): photos keep
     # their image-space vectors, nothing has a joint-space photo vector, and the fused vector is the text vector.
     text_only = models.BooleanField(default=False)
+    # How photo search finds its nearest photos, fixed when the generation is created (its indexes depend on it).
+    photo_index = models.CharField(max_length=16, choices=PhotoIndex.choices, default=photo_index_default)
     # Relevance thresholds per search signal, calibrated from the catalog when the generation is built
     # (``embeddings.services.calibration``): {"signals": {signal: {"threshold", "typical", ...}}, ...}. A candidate
     # of a vector signal is evidence of a match only at or above its signal's threshold.
@@ -123,6 +140,46 @@ class ImageEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"image {self.image_id} in generation {self.generation_id}"
+
+
+class BuildChunk(models.Model):
+    """One id range of a generation build. Any worker process takes a pending chunk (``SELECT ... FOR UPDATE SKIP
+    LOCKED``), holds its advisory lock while it embeds the range batch by batch, and stamps its heartbeat; a chunk
+    whose heartbeat stopped and whose lock is free lost its worker, and is taken again (resuming after ``cursor``)
+    until ``attempts`` reaches EMBEDDING_BUILD_CHUNK_ATTEMPTS (``embeddings.services.build_chunks``)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    generation = models.ForeignKey(EmbeddingGeneration, on_delete=models.CASCADE, related_name="build_chunks")
+    first_id = models.BigIntegerField(help_text="Lowest product id of the range (inclusive).")
+    end_id = models.BigIntegerField(null=True, blank=True, help_text="Exclusive end; none for the last chunk.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    total = models.PositiveIntegerField(default=0, help_text="Products in the range when the build was planned.")
+    # The range is embedded in id order; the last id done lets a new worker resume where a killed one stopped.
+    cursor = models.BigIntegerField(default=0)
+    products = models.PositiveIntegerField(default=0, help_text="Products embedded so far.")
+    photos = models.PositiveIntegerField(default=0, help_text="Photo vectors written so far.")
+    photo_errors = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Times a worker took it.")
+    worker = models.CharField(max_length=255, blank=True, help_text="The process that took it last (host:pid).")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["generation", "first_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "first_id"], name="one_build_chunk_per_range_start"),
+        ]
+        indexes = [models.Index(fields=["generation", "state"], name="build_chunk_generation_state")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.pk} of generation {self.generation_id} ({self.state})"
 
 
 class Job(models.Model):

@@ -5,8 +5,11 @@ The generation's own head was trained on every photo of the catalog against its 
 a bag photo filed under a hoodie was pulled towards "hoodie" by the very training that should now judge it (on
 a copy of luma-dev with 10 swapped photos, development seed 1 of bench/catalog_quality.py, 2 of them reached the
 top 10 of the photo check through the generation's head, 8 through 5 held-out heads, 10 through 10). So the
-quality check trains ``FOLDS`` small heads, each on every photo but one fold (seeded), and projects each photo with
-the head that did not see it.
+quality check trains small heads, each on every photo but one fold (seeded), and projects each photo with the
+head that did not see it. A head trained on 300 photos is a noisy judge (which photos fall in its fold decides
+much): ``ROUNDS`` rounds of ``FOLDS`` folds, each round with its own split, and each photo is judged by the mean of
+its ``ROUNDS`` heads. On development seeds 1, 3, 4, 5, 6 and 8 of the bench the photo check's top 10 held 7.3
+planted photos on average with one round of 10 folds, 8.2 with three rounds of 5 (15 heads), 7.8 with two.
 
 The heads learn from what the generation already stored, each photo's image vector against its product's document
 vector, plus short phrases that say what a photo shows ("<colour> <category>" for the colours of its variants,
@@ -34,11 +37,15 @@ from .checks import CatalogVectors, HeldOut, colour_phrase
 
 logger = logging.getLogger(__name__)
 
-# Heads per check: each trains on (FOLDS - 1) / FOLDS of the photos, about 1.5 s each on luma-dev (323 photos).
-# With 10 instead of 5 heads the photo check's top 10 held one or two more planted photos (bench/catalog_quality.py,
-# development seeds 1 and 3); 20 were no better.
-FOLDS = 10
-# The colour reader's folds (every other head's fold merged): a softmax regression is cheap, 5 folds are plenty.
+# Heads per check: ROUNDS x FOLDS, each trained on (FOLDS - 1) / FOLDS of the photos (about 1.5 s each on luma-dev,
+# 323 photos, one core). See the module's docstring for why three rounds of five.
+FOLDS = 5
+ROUNDS = 3
+# Above this many photos one round: a head that learns from thousands of photos is a steadier judge, and the rounds
+# would triple the check's longest phase (at 50,000 products with 64,000 photos a head trains on 20,000 photos in
+# about 7 minutes on a loaded 2-core machine; bench/catalog_quality.py --scale 50000).
+ROUNDS_PHOTOS_MAX = 5000
+# The colour reader's folds (the first round's): a softmax regression is cheap, 5 folds are plenty.
 COLOUR_FOLDS = 5
 # A colour with fewer photos than this (outside the product judged) cannot be learned: it is not judged, and never
 # offered as what a photo "looks" (luma-dev's single "Lavender" photo).
@@ -58,13 +65,18 @@ def category_phrase(category: str | None) -> str:
     return (category or "").replace("/", " ").strip()
 
 
-def heldout_project(*, vectors: CatalogVectors, encode_texts, folds: int = FOLDS) -> HeldOut | None:
-    """Train ``folds`` heads (``encode_texts``: the generation's text encoder, for the phrases) and project every
-    photo with the head that did not see it. None when the catalog has too few photos to train a head on."""
+def heldout_project(
+    *, vectors: CatalogVectors, encode_texts, folds: int = FOLDS, rounds: int | None = None
+) -> HeldOut | None:
+    """Train ``rounds`` x ``folds`` heads (``encode_texts``: the generation's text encoder, for the phrases;
+    ``rounds`` by default ROUNDS, 1 above ROUNDS_PHOTOS_MAX photos) and project every photo with each round's head
+    that did not see it. None when the catalog has too few photos to train a head on."""
     photos = len(vectors.photo_ids)
     if photos < max(settings.EMBEDDING_MIN_TRAINING_PHOTOS, 2 * folds):
         logger.info("quality check: %d photos, too few for held-out heads; no photo or colour checks", photos)
         return None
+    if rounds is None:
+        rounds = ROUNDS if photos <= ROUNDS_PHOTOS_MAX else 1
     set_threads(settings.EMBEDDING_TORCH_THREADS)
     # Text rows: every product's document vector, then each (product, phrase) its photos are paired with.
     pair_rows: dict[tuple[int, str], int] = {}
@@ -84,30 +96,32 @@ def heldout_project(*, vectors: CatalogVectors, encode_texts, folds: int = FOLDS
     text_groups = np.array(groups)
 
     rng = np.random.default_rng(SEED)
-    fold_of = rng.permutation(photos) % folds
-    photo_joint = np.zeros((photos, JOINT_DIM), dtype=np.float32)
-    product_text = np.zeros((folds, len(vectors.skus), JOINT_DIM), dtype=np.float32)
-    config = HeadConfig(joint_dim=JOINT_DIM, seed=SEED)
-    for fold in range(folds):
-        train = np.where(fold_of != fold)[0]
-        if len(train) > TRAIN_PHOTOS_MAX:
-            train = np.sort(rng.choice(train, size=TRAIN_PHOTOS_MAX, replace=False))
-        data = TrainingData(
-            image_features=vectors.photo_image[train],
-            image_groups=vectors.photo_product[train],
-            text_features=text_features,
-            text_groups=text_groups,
-            texts_of_image=[texts_of_image[i] for i in train],
-        )
-        head, report = train_head(data, config)
-        logger.info(
-            "quality check: held-out head %d/%d, %d photos, %d epochs, validation loss %.3f, %.1f s",
-            fold + 1, folds, len(train), report.epochs, report.validation_loss, report.seconds,
-        )  # fmt: skip
-        held = np.where(fold_of == fold)[0]
-        photo_joint[held] = head.project(vectors.photo_image[held], "image")
-        product_text[fold] = head.project(vectors.text, "text")
-    palette, colour_log_probability = colour_read(vectors=vectors, fold=fold_of % COLOUR_FOLDS)
+    fold_of = np.stack([rng.permutation(photos) % folds for _round in range(rounds)])
+    photo_joint = np.zeros((rounds, photos, JOINT_DIM), dtype=np.float32)
+    product_text = np.zeros((rounds, folds, len(vectors.skus), JOINT_DIM), dtype=np.float32)
+    for round_ in range(rounds):
+        # Each round's heads start from their own seed too: the rounds differ in initialisation, not only in split.
+        config = HeadConfig(joint_dim=JOINT_DIM, seed=SEED + round_)
+        for fold in range(folds):
+            train = np.where(fold_of[round_] != fold)[0]
+            if len(train) > TRAIN_PHOTOS_MAX:
+                train = np.sort(rng.choice(train, size=TRAIN_PHOTOS_MAX, replace=False))
+            data = TrainingData(
+                image_features=vectors.photo_image[train],
+                image_groups=vectors.photo_product[train],
+                text_features=text_features,
+                text_groups=text_groups,
+                texts_of_image=[texts_of_image[i] for i in train],
+            )
+            head, report = train_head(data, config)
+            logger.info(
+                "quality check: held-out head %d/%d of round %d/%d, %d photos, %d epochs, validation loss %.3f, %.1f s",
+                fold + 1, folds, round_ + 1, rounds, len(train), report.epochs, report.validation_loss, report.seconds,
+            )  # fmt: skip
+            held = np.where(fold_of[round_] == fold)[0]
+            photo_joint[round_, held] = head.project(vectors.photo_image[held], "image")
+            product_text[round_, fold] = head.project(vectors.text, "text")
+    palette, colour_log_probability = colour_read(vectors=vectors, fold=fold_of[0] % COLOUR_FOLDS)
     return HeldOut(
         fold=fold_of,
         photo_joint=photo_joint,

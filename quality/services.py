@@ -36,15 +36,19 @@ class CheckResult:
     photos: int
     notes: list[str]
     seconds: float
+    timings: dict[str, float]  # seconds per phase: read, held-out models, duplicate candidates, checks
 
 
 def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
     """Every finding with a positive score on ``generation``'s vectors, worst first, as unsaved ``Finding`` rows
     (the listed ones have ``flagged`` True). Reads the catalog; writes nothing."""
     started = time.monotonic()
+    timings = {}
     vectors = catalog_vectors(generation)
+    timings["read vectors"] = time.monotonic() - started
     notes = []
     held = None
+    phase = time.monotonic()
     if generation.text_only:
         notes.append("text-only generation: no photo or colour checks, categories by text alone")
     else:
@@ -55,12 +59,17 @@ def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
                          "checks, categories by text alone")  # fmt: skip
         elif len(held.palette) < 2:
             notes.append("fewer than two colours with enough photos stating them: no colour check")
+    timings["held-out heads and colour reader"] = time.monotonic() - phase
+    phase = time.monotonic()
     pairs = None
     if len(vectors.skus) > checks.EXACT_PAIRS_MAX:
         index = {product_id: i for i, product_id in enumerate(vectors.product_ids)}
         candidates = [(index[a], index[b]) for a, b in duplicate_candidates(generation) if a in index and b in index]
         pairs = np.array(candidates, dtype=int).reshape(-1, 2)
+        timings["near-duplicate candidates (HNSW)"] = time.monotonic() - phase
+        phase = time.monotonic()
     found = checks.findings_compute(vectors, held, pairs)
+    timings["checks"] = time.monotonic() - phase
     versions = dict(Product.objects.filter(id__in=vectors.product_ids).values_list("id", "content_version"))
     findings = []
     for item in found:
@@ -84,6 +93,7 @@ def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
         photos=len(vectors.photo_ids),
         notes=notes,
         seconds=time.monotonic() - started,
+        timings=timings,
     )
 
 

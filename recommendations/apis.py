@@ -11,6 +11,7 @@ from catalog.models import Product
 from search.apis import ResultOutput, result_payload
 from search.selectors import active_generation_cached
 from search.types import SearchResult
+from shop_search.db import ReplicaReads
 from shop_search.serializers import InputSerializer, error_responses
 
 from .selectors import MAX_SIMILAR, NotEmbedded
@@ -33,7 +34,7 @@ class SimilarOutput(serializers.Serializer):
     results = ResultOutput(many=True)
 
 
-class SimilarApi(APIView):
+class SimilarApi(ReplicaReads, APIView):
     @extend_schema(parameters=[SimilarInput], responses={200: SimilarOutput, **error_responses(404, 503)})
     def get(self, request, sku: str):
         unknown = set(request.query_params) - set(SimilarInput._declared_fields)
@@ -75,6 +76,7 @@ class SimilarApi(APIView):
         payload = result_payload(result, page=1, page_size=params["k"], explain=params["explain"])
         payload.pop("_product_ids")
         payload.pop("facets")
+        payload.pop("facet_labels", None)
         payload.pop("corrected_query")
         payload["sku"] = sku
         # "stored": read from the product's precomputed list; "computed": from the vector indexes just now

@@ -2,20 +2,21 @@
 Only candidates at or above each signal's relevance threshold for similar items (``search.match_set``) count.
 
 Candidates come from three signals in one statement (fused joint space, image space, text space; a signal of
-weight 0 still brings its candidates), are fused with the closeness of their categories (``SIMILAR_FUSION``:
-weighted by default), then re-ranked by maximal marginal relevance on the fused vectors so that near-duplicates
-(the same item in ten colours) do not fill the list. A product's default list is also stored (``SimilarList``,
-written by ``services.py``) and read back here in one row.
+weight 0 still brings its candidates), are fused with the closeness of their categories and, among products of
+the same kind, their price tier against the product's (an upsell: the same price or a step up before a cheaper
+one; ``SIMILAR_FUSION``: weighted by default), then re-ranked by maximal marginal relevance on the fused vectors
+so that near-duplicates (the same item in ten colours) do not fill the list. A product's default list is also
+stored (``SimilarList``, written by ``services.py``) and read back here in one row.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection
 
 from catalog.models import Product
 from embeddings.indexes import vector_expression
@@ -23,7 +24,8 @@ from embeddings.models import EmbeddingGeneration
 from search.cards import card_texts, products_for_page
 from search.filters import Filters, filters_sql
 from search.match_set import signal_scales
-from search.ranking import FusionConfig, Ranked, fuse
+from search.ranking import FusionConfig, Ranked, Scale, fuse
+from shop_search.db import read_connection
 
 SIMILAR_SIGNALS = (("fused", "fused"), ("image", "image_vector"), ("text_vector", "text_vector"))
 
@@ -64,12 +66,30 @@ def category_closeness(a: str | None, b: str | None) -> float:
     return shared / max(len(left), len(right))
 
 
+# The price tier (``price_tier``) is 0.5 at the product's own price and reaches 1 (0) at this much dearer
+# (cheaper), on a log scale: "the same or a step up" counts, cents do not.
+PRICE_TIER_BAND = 0.1
+# The price signal is on an absolute 0..1 scale: not relative to the dearest candidate.
+ABSOLUTE = Scale(floor=0.0, threshold=0.0, typical=1.0)
+
+
+def price_tier(price: float | None, own: float) -> float:
+    """Where ``price`` stands against the product's own price ``own`` (same currency): 0.5 at the same price, rising
+    to 1 for ``PRICE_TIER_BAND`` (10%) dearer or more, falling to 0 for as much cheaper; 0.5 (no evidence) when
+    the candidate has no price in the product's currency."""
+    if price is None:
+        return 0.5
+    if own <= 0 or price <= 0:
+        return 0.5 + 0.5 * ((price > own) - (price < own))
+    return min(1.0, max(0.0, 0.5 + math.log(price / own) / (2 * math.log1p(PRICE_TIER_BAND))))
+
+
 def stored_similar(*, sku: str, generation: EmbeddingGeneration, k: int) -> SimilarResult | None:
     """The first ``k`` items of the product's precomputed list, if it is current (computed from the product's
     present vectors) and enough of its products still exist; otherwise None (no such product either). One
     statement: only the head of the list that ``first_existing`` looks at leaves the database, each item with its
     product's card."""
-    with connection.cursor() as cursor:
+    with read_connection().cursor() as cursor:
         cursor.execute(_STORED_HEAD_SQL, [generation.pk, f"$[0 to {k + SPARE_ON_READ - 1}]", sku])
         rows = cursor.fetchall()
     if not rows:
@@ -160,7 +180,7 @@ def similar_ranking(
     # The product's own vectors stay in the database: each signal orders by distance to a scalar subquery, which
     # PostgreSQL evaluates once and the HNSW index accepts. The first row says whether the product has vectors.
     own = "(SELECT {0} FROM embeddings_productembedding WHERE generation_id = %s AND product_id = %s)"
-    parts = ["(SELECT 'own' AS signal, product_id, 0.0 AS score, NULL AS fused, NULL AS category "
+    parts = ["(SELECT 'own' AS signal, product_id, 0.0 AS score, NULL AS fused, NULL AS category, NULL AS price "
              "FROM embeddings_productembedding WHERE generation_id = %s AND product_id = %s)"]  # fmt: skip
     params: list = [generation.pk, product.pk]
     weights = {**settings.SIMILAR_SIGNAL_WEIGHTS, **(weights or {})}
@@ -173,13 +193,15 @@ def similar_ranking(
         parts.append(
             f"(SELECT '{signal}', e.product_id, 1 - ({expression} <=> {target}), {vector}, "
             f"(SELECT c.path FROM catalog_category c JOIN catalog_product q ON q.primary_category_id = c.id "
-            f"WHERE q.id = e.product_id) "
+            f"WHERE q.id = e.product_id), "
+            f"(SELECT q.price FROM catalog_product q WHERE q.id = e.product_id AND q.currency = %s) "
             f"FROM embeddings_productembedding e{join} "
             f"WHERE e.generation_id = %s AND e.product_id <> %s AND {expression} IS NOT NULL AND {where} "
             f"ORDER BY {expression} <=> {target} LIMIT %s)"
         )
-        params += [generation.pk, product.pk, generation.pk, product.pk, *where_params, generation.pk, product.pk, n]
-    with connection.cursor() as cursor:
+        params += [generation.pk, product.pk, product.currency, generation.pk, product.pk, *where_params,
+                   generation.pk, product.pk, n]  # fmt: skip
+    with read_connection().cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         rows = cursor.fetchall()
     if not rows or rows[0][0] != "own":
@@ -188,10 +210,11 @@ def similar_ranking(
     lists: dict[str, list[tuple[int, float]]] = {}
     vectors: dict[int, np.ndarray] = {}
     paths: dict[int, str | None] = {}
+    prices: dict[int, float | None] = {}
     # A candidate less similar than what unrelated products typically reach (calibrated per generation and
     # signal) is no evidence of likeness: a product with nothing like it in the catalog has no similar items.
     scales = signal_scales(generation, "similar")
-    for signal, product_id, score, fused, path in rows:
+    for signal, product_id, score, fused, path, price in rows:
         if score is None:  # the product has no vector in this space (no usable photo)
             continue
         if signal in scales and score < scales[signal].threshold:
@@ -200,16 +223,31 @@ def similar_ranking(
         if fused is not None:
             vectors[product_id] = vector_from_send(fused)
         paths[product_id] = path
+        prices[product_id] = None if price is None else float(price)
     for hits in lists.values():
         hits.sort(key=lambda hit: (-hit[1], hit[0]))
     # The catalog's own structure is evidence too: candidates in the product's category, then its neighbours.
     own_path = product.primary_category.path if product.primary_category_id else None
-    closeness = [(pid, category_closeness(own_path, path)) for pid, path in paths.items()]
-    lists["category"] = sorted([hit for hit in closeness if hit[1] > 0], key=lambda hit: (-hit[1], hit[0]))
-    ranking = fuse(lists, FusionConfig(method=settings.SIMILAR_FUSION, weights=weights, rrf_k=settings.SEARCH_RRF_K))
+    closeness = {pid: category_closeness(own_path, path) for pid, path in paths.items()}
+    lists["category"] = _best_first(closeness)
+    # An upsell: among products of the same kind (as close in the catalog tree), the same price or a step up
+    # rather than a cheaper one. The tier counts as much as the categories are close, so a dearer product of
+    # another kind gains nothing from its price.
+    if product.price is not None:
+        own_price = float(product.price)
+        lists["price"] = _best_first(
+            {pid: near * price_tier(prices[pid], own_price) for pid, near in closeness.items()}
+        )
+    config = FusionConfig(method=settings.SIMILAR_FUSION, weights=weights, rrf_k=settings.SEARCH_RRF_K)
+    ranking = fuse(lists, config, {"price": ABSOLUTE})
     if relevance_weight is None:
         relevance_weight = settings.SIMILAR_DIVERSITY_LAMBDA
     return diversify(ranking, vectors, k=k, relevance_weight=relevance_weight)
+
+
+def _best_first(scores: dict[int, float]) -> list[tuple[int, float]]:
+    """A signal's hits (score above 0), best first, ties by product id."""
+    return sorted([hit for hit in scores.items() if hit[1] > 0], key=lambda hit: (-hit[1], hit[0]))
 
 
 def diversify(

@@ -112,7 +112,7 @@ def similar_lists_build(
     if only_missing:
         have = set(SimilarList.objects.filter(generation=generation).values_list("product_id", "content_version"))
         todo = [entry for entry in todo if entry not in have]
-    products = Product.objects.only("id", "primary_category_id", "content_version")
+    products = Product.objects.only("id", "primary_category_id", "content_version", "price", "currency")
     done = 0
     if progress:
         progress(0, len(todo))

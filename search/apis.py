@@ -27,8 +27,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.photos import PhotoError, open_checked
+from catalog.selectors import attribute_setup
 from embeddings.queries import photo_query
 from embeddings.selectors import generation_photo_vectors_exist
+from shop_search.db import ReplicaReads
 from shop_search.permissions import StorefrontAccess
 from shop_search.serializers import InputSerializer, error_responses
 
@@ -37,11 +39,12 @@ from .filters import Filters
 from .ranking import SIGNALS, FusionConfig
 from .selectors import active_generation_cached, attribute_names, search_products
 from .services import UnknownSearchResult, search_event_record, search_log_record
+from .sorting import BUILTIN_SORTS, RELEVANCE, SORTS, attribute_sort
 from .types import SearchQuery, SearchResult
 
 logger = logging.getLogger(__name__)
 
-FIXED_PARAMS = {"q", "page", "page_size", "explain", "category", "brand", "price_min", "price_max", "in_stock",
+FIXED_PARAMS = {"q", "page", "page_size", "explain", "sort", "category", "brand", "price_min", "price_max", "in_stock",
                 "rating_min", "fusion", *(f"w_{signal}" for signal in SIGNALS)}  # fmt: skip
 
 
@@ -53,6 +56,7 @@ class SearchInput(InputSerializer):
         required=False, min_value=1, max_value=settings.SEARCH_MAX_PAGE_SIZE, default=settings.SEARCH_PAGE_SIZE
     )
     explain = serializers.BooleanField(required=False, default=False)
+    sort = serializers.CharField(required=False, max_length=110, default=RELEVANCE)
     category = serializers.CharField(required=False, allow_blank=True, max_length=512, default="")
     brand = serializers.CharField(required=False, allow_blank=True, max_length=120, default="")
     price_min = serializers.DecimalField(required=False, max_digits=12, decimal_places=2, min_value=0)
@@ -66,6 +70,12 @@ class SearchInput(InputSerializer):
     w_cross_modal = serializers.FloatField(required=False, min_value=0, max_value=100)
     w_fused = serializers.FloatField(required=False, min_value=0, max_value=100)
     w_image = serializers.FloatField(required=False, min_value=0, max_value=100)
+
+    def validate_sort(self, value: str) -> str:
+        if value in SORTS or attribute_sort(value, attribute_setup().sortable):
+            return value
+        sortable = [f"{name}_asc, {name}_desc" for name in attribute_setup().sortable if name not in BUILTIN_SORTS]
+        raise ValidationError(f"unknown sort {value!r}: use one of {', '.join([*SORTS, *sortable])}")
 
     def validate(self, data):
         low, high = data.get("price_min"), data.get("price_max")
@@ -90,6 +100,9 @@ class ResultOutput(serializers.Serializer):
     brand = serializers.CharField(allow_blank=True)
     category = serializers.CharField(allow_null=True)
     photo_url = serializers.CharField(allow_null=True)
+    variant_sku = serializers.CharField(
+        allow_null=True, help_text="the variant the card shows: the one the attribute filters ask for (color=Black)"
+    )
     rating = RatingOutput()
     score = serializers.FloatField()
     explain = serializers.DictField(required=False, help_text="with explain=1: each signal's rank and score")
@@ -98,6 +111,26 @@ class ResultOutput(serializers.Serializer):
 class FacetValueOutput(serializers.Serializer):
     value = serializers.CharField()
     count = serializers.IntegerField()
+
+
+class FacetLabelOutput(serializers.Serializer):
+    name = serializers.CharField(help_text="the key in facets and the filter parameter")
+    label = serializers.CharField(help_text="what shoppers read")
+
+
+class SynonymAppliedOutput(serializers.Serializer):
+    term = serializers.CharField()
+    added = serializers.ListField(child=serializers.CharField())
+
+
+class RuleAppliedOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class QueryExplainOutput(serializers.Serializer):
+    synonyms = SynonymAppliedOutput(many=True)
+    rules = RuleAppliedOutput(many=True)
 
 
 class SearchOutput(serializers.Serializer):
@@ -110,6 +143,11 @@ class SearchOutput(serializers.Serializer):
     mode = serializers.ChoiceField(choices=["hybrid", "photo", "keyword", "browse"])
     results = ResultOutput(many=True)
     facets = serializers.DictField(child=FacetValueOutput(many=True))
+    facet_labels = FacetLabelOutput(many=True, help_text="the facets to show, in order, with their labels")
+    redirect = serializers.CharField(
+        allow_null=True, help_text="a query rule's URL: the storefront goes there instead of showing results"
+    )
+    explain = QueryExplainOutput(required=False, help_text="with explain=1: the synonyms and rules that applied")
     search_id = serializers.UUIDField(help_text="send it back with click and add-to-cart events")
 
 
@@ -118,6 +156,7 @@ class ImageSearchInput(serializers.Serializer):
 
     image = serializers.CharField(help_text="the photo: a file (multipart) or its base64 (JSON), at most 10 MB")
     q = serializers.CharField(required=False, allow_blank=True, help_text="refines the photo: 'like this, in blue'")
+    sort = serializers.ChoiceField(required=False, choices=SORTS, help_text="as in a text search")
 
 
 def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, FusionConfig | None]:
@@ -137,6 +176,10 @@ def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, 
     overrides = {s: params[f"w_{s}"] for s in SIGNALS if f"w_{s}" in params}
     if (overrides or "fusion" in params) and not request.user.is_staff:
         raise ValidationError({"fusion": ["fusion and weights are for staff (the admin playground)"]})
+    setup = attribute_setup()
+    blocked = sorted(key for key in set(data) & known_attributes - FIXED_PARAMS if not setup.filterable(key))
+    if blocked:  # the shop's attribute setup says shoppers do not filter by these
+        raise ValidationError({key: [f"{key!r} is not a filter of this shop"] for key in blocked})
     attributes = []
     for key in sorted(set(data) & known_attributes - FIXED_PARAMS):
         values = data.getlist(key) if hasattr(data, "getlist") else [data[key]]
@@ -165,7 +208,7 @@ def parse_search_params(request, data, generation=None) -> tuple[dict, Filters, 
 # a tenth of a cache hit's time. An entry holds while the catalog's attribute names stay the same object (they are
 # re-read every minute); only parses without a staff override are kept, since they are the same for every user,
 # and only of query strings up to PARSED_SEARCH_MAX_LENGTH, keyed with the request's encoding (which decodes them).
-_parsed_searches: dict[tuple[str | None, str], tuple[frozenset[str], tuple[dict, Filters, None]]] = {}
+_parsed_searches: dict[tuple[str | None, str], tuple[tuple, tuple[dict, Filters, None]]] = {}
 PARSED_SEARCHES_KEEP = 2048
 PARSED_SEARCH_MAX_LENGTH = 1024
 
@@ -181,14 +224,15 @@ def parse_search_query_string(request, generation=None) -> tuple[dict, Filters, 
     """``parse_search_params`` of the request's query string, remembered for the next request with the same one."""
     key = (request.encoding, request.META.get("QUERY_STRING", ""))
     names = attribute_names()
+    setup = attribute_setup()  # which attributes are filterable: a parse holds while it is the same object
     known = _parsed_searches.get(key)
-    if known is not None and known[0] is names:
+    if known is not None and known[0][0] is names and known[0][1] is setup:
         return known[1]
     parsed = parse_search_params(request, request.query_params, generation)
     if parsed[2] is None and len(key[1]) <= PARSED_SEARCH_MAX_LENGTH and attribute_names() is names:
         if len(_parsed_searches) >= PARSED_SEARCHES_KEEP:
             _parsed_searches.clear()  # a flood of distinct query strings only makes the next ones parse again
-        _parsed_searches[key] = (names, parsed)
+        _parsed_searches[key] = ((names, setup), parsed)
     return parsed
 
 
@@ -204,6 +248,7 @@ def result_payload(result: SearchResult, *, page: int, page_size: int, explain: 
             "brand": product["brand"],
             "category": product["category"],
             "photo_url": product["photo_url"],
+            "variant_sku": product.get("variant_sku"),
             "rating": {
                 "average": float(product["rating_average"]) if product["rating_average"] is not None else None,
                 "count": product["rating_count"],
@@ -223,6 +268,9 @@ def result_payload(result: SearchResult, *, page: int, page_size: int, explain: 
         "mode": result.mode,
         "results": items,
         "facets": result.facets,
+        "facet_labels": attribute_setup().facet_list(),
+        "redirect": result.redirect_url or None,
+        **({"explain": {"synonyms": result.synonyms, "rules": result.rules}} if explain else {}),
         "_product_ids": [product["id"] for product in result.products],
     }
 
@@ -231,6 +279,7 @@ def search_payload(result: SearchResult, *, page: int, page_size: int, explain: 
     """``result_payload`` of a search, with its private ``_coverage`` (never sent; cached with the result): what
     the search log keeps of the joint space's health (``search.analytics.joint_space_health``)."""
     payload = result_payload(result, page=page, page_size=page_size, explain=explain)
+    payload["_levers"] = result.merchandising_version
     payload["_coverage"] = {"covered": result.vector_covered, "best": result.best_similarity}
     return payload
 
@@ -299,7 +348,7 @@ def _served_skus(payload: dict | str) -> list[str]:
     return [item["sku"] for item in results]
 
 
-class SearchApi(APIView):
+class SearchApi(ReplicaReads, APIView):
     """Hybrid text search (full text + vectors), with filters, facets and pagination; empty ``q`` browses."""
 
     @extend_schema(
@@ -308,6 +357,13 @@ class SearchApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int),
             OpenApiParameter("explain", bool, description="add each signal's rank and score"),
+            OpenApiParameter(
+                "sort",
+                str,
+                description="relevance (default), price_asc, price_desc, newest, rating, "
+                "popularity, or <attribute>_asc / <attribute>_desc for an attribute the shop marks "
+                "sortable: the same results, total and facets in another order",
+            ),
             OpenApiParameter("category", str, description="category path; descendants included"),
             OpenApiParameter("brand", str),
             OpenApiParameter("price_min", float),
@@ -337,6 +393,7 @@ class SearchApi(APIView):
             "page": params["page"],
             "page_size": params["page_size"],
             "explain": params["explain"],
+            **({"sort": params["sort"]} if params["sort"] != RELEVANCE else {}),
         }
         cacheable = fusion is None
         key = cache_key(normalized, generation_id)
@@ -346,8 +403,9 @@ class SearchApi(APIView):
             payload = json.loads(payload)
         if payload is None:
             query = SearchQuery(
-                text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion
-            )
+                text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion,
+                sort=params["sort"],
+            )  # fmt: skip
             result = search_products(query, generation)
             payload = search_payload(result, page=params["page"], page_size=params["page_size"],
                                      explain=params["explain"])  # fmt: skip
@@ -363,11 +421,12 @@ class SearchApi(APIView):
         return response
 
 
-class ImageSearchApi(APIView):
+class ImageSearchApi(ReplicaReads, APIView):
     """Search by photo: multipart ``image`` or JSON ``{"image": "<base64>"}``; optional ``q`` refines it."""
 
     parser_classes = [MultiPartParser, JSONParser]
     permission_classes = [StorefrontAccess]  # a storefront search, even though it is a POST
+    replica_read_methods = ("POST",)  # likewise a read (shop_search/db.py)
 
     @extend_schema(request=ImageSearchInput, responses={200: SearchOutput, **error_responses(409, 413, 415)})
     def post(self, request):
@@ -401,7 +460,7 @@ class ImageSearchApi(APIView):
                             status=status.HTTP_409_CONFLICT)  # fmt: skip
         query = SearchQuery(
             text=params["q"], filters=filters, page=params["page"], page_size=params["page_size"], fusion=fusion,
-            photo=photo_query(generation, image, params["q"]),
+            photo=photo_query(generation, image, params["q"]), sort=params["sort"],
         )  # fmt: skip
         result = search_products(query, generation)
         payload = search_payload(result, page=params["page"], page_size=params["page_size"], explain=params["explain"])

@@ -3,7 +3,10 @@
 - A result is cached under a key made of the normalised request (query, filters, page, page size, explain) and
   the active generation, so activating a generation changes every key at once.
 - Each cached result is listed under the products it contains; a product change deletes those results right
-  after the change commits (``search_cache_invalidate_products``).
+  after the change commits (``search_cache_invalidate_products``). A result is stored only if neither the
+  merchandising version nor the catalog position (raised by every catalog write just before its invalidation)
+  moved while it was computed (``Stamp``): a search that read the catalog before a write (or from a replica that
+  had not replayed it) never stores its result after the write's invalidation.
 - Popularity is a sorted set whose increments grow exponentially with time (a half-life), which is the same as
   decaying every older count; the daily task rescales it and trims the tail.
 - Redis being down never fails a search: every call here degrades to "no cache" and logs (at most every 30 s).
@@ -16,6 +19,7 @@ import json
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 import redis
 from django.conf import settings
@@ -64,9 +68,9 @@ def unavailable_warn(action: str, exc: Exception) -> None:
 
 
 # Part of every result key; raised when what a cached result holds changes shape (2: stored without product ids,
-# sent as stored; 3: with the private ``_coverage`` last, cut off before sending), so a deployment never serves
-# entries written by the previous release.
-RESULT_FORMAT = 3
+# sent as stored; 3: with the private ``_coverage`` last, cut off before sending; 4: with ``redirect``), so a
+# deployment never serves entries written by the previous release.
+RESULT_FORMAT = 4
 # The private tail of a stored result: the search's joint-space coverage (``search.match_set.MatchSet``), which a
 # cache hit logs as the search that computed it did. Stored last, so a hit cuts it off without parsing the page.
 COVERAGE_KEY = ',"_coverage":'
@@ -119,31 +123,102 @@ def cached_result(key: str) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-# Stores a result (KEYS[1], ARGV[1]) for ARGV[2] seconds and lists it under each of its products (KEYS[2:]): one
-# command, however long the page. Sent as EVAL, like the popularity script: Redis keeps the compiled script by its
-# hash, and nothing has to be loaded first.
+# Stores a result (KEYS[1], ARGV[1]) for ARGV[2] seconds and lists it under each of its products (KEYS[4:]): one
+# command, however long the page; unless its stamp (ARGV[3], ``Stamp.text``) is no longer the current one, made of
+# the merchandising version (KEYS[2]) and the catalog position (KEYS[3]): a rule or synonym changed meanwhile
+# (``search.merchandising``), or a catalog write committed (``catalog_position_raise``, before that write's
+# invalidation: so a result computed before a write is either stored before its invalidation, which deletes it,
+# or refused). Sent as EVAL, like the popularity script: Redis keeps the compiled script by its hash, and nothing
+# has to be loaded first.
 _STORE_SCRIPT = """
+local stamp = redis.call('GET', KEYS[2]) or ''
+local position = redis.call('GET', KEYS[3])
+if position and position ~= '0' then stamp = stamp .. '@' .. position end
+if stamp ~= ARGV[3] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-for i = 2, #KEYS do
+for i = 4, #KEYS do
     redis.call('SADD', KEYS[i], KEYS[1])
     redis.call('EXPIRE', KEYS[i], ARGV[2])
 end
+return 1
 """
+# Private parts of a result payload, never sent: its products' ids, the stamp it was computed with (``Stamp``) and
+# its joint-space coverage (stored last, see ``COVERAGE_KEY``).
+PRIVATE_KEYS = ("_product_ids", "_levers", "_coverage")
 
 
 def cache_result(key: str, payload: dict, product_ids: list[int]) -> None:
-    """Cache a result payload (without its internal ``_product_ids``; its private ``_coverage`` last), listed under
-    ``product_ids``."""
-    stored = {name: value for name, value in payload.items() if name not in ("_product_ids", "_coverage")}
+    """Cache a result payload (without its private parts but its ``_coverage``, stored last), listed under
+    ``product_ids``, unless the merchandising levers or the catalog changed since it was computed (its stamp,
+    ``_levers``)."""
+    stored = {name: value for name, value in payload.items() if name not in PRIVATE_KEYS}
     if "_coverage" in payload:
         stored["_coverage"] = payload["_coverage"]
     product_keys = [redis_key("product", product_id) for product_id in sorted(set(product_ids))]
     try:
-        keys = [key, *product_keys]
+        keys = [key, redis_key("merchandising-version"), catalog_position_key(), *product_keys]
         client().eval(_STORE_SCRIPT, len(keys), *keys, json.dumps(stored, separators=(",", ":")),
-                      settings.SEARCH_CACHE_SECONDS)  # fmt: skip
+                      settings.SEARCH_CACHE_SECONDS, payload.get("_levers") or "")  # fmt: skip
     except redis.RedisError as exc:
         unavailable_warn("write", exc)
+
+
+# --- what a result is stamped with: the merchandising version and the catalog position ---------------------------
+
+
+def catalog_position_key() -> str:
+    return redis_key("catalog-position")
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a search reads before it computes a result (one MGET): the merchandising version ("" before the first
+    change) and the catalog position (the primary's WAL position after the last catalog write, in bytes: 0 before
+    the first one; ``shop_search.db``). None: Redis did not answer."""
+
+    version: str | None
+    position: int | None
+
+    def text(self, position: int | None) -> str | None:
+        """The stamp of a result whose reads included the catalog position ``position`` (as ``_STORE_SCRIPT``
+        makes it of the current values); None when unknown (the result is not stored)."""
+        if self.version is None or position is None:
+            return None
+        return f"{self.version}@{position}" if position else self.version
+
+
+def stamp_read() -> Stamp:
+    try:
+        version, position = client().mget(redis_key("merchandising-version"), catalog_position_key())
+    except redis.RedisError as exc:
+        unavailable_warn("stamp", exc)
+        return Stamp(None, None)
+    return Stamp(version or "", int(position or 0))
+
+
+def catalog_position() -> int | None:
+    """The catalog position (0 before the first recorded write; None: Redis did not answer)."""
+    try:
+        return int(client().get(catalog_position_key()) or 0)
+    except redis.RedisError as exc:
+        unavailable_warn("catalog position", exc)
+        return None
+
+
+# Sets KEYS[1] to ARGV[1] unless it holds a larger number already (two writers may record out of order).
+_RAISE_SCRIPT = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
+return 0
+"""
+
+
+def catalog_position_raise(position: int) -> None:
+    """Raise the catalog position to ``position`` (never lower it)."""
+    try:
+        client().eval(_RAISE_SCRIPT, 1, catalog_position_key(), str(position))
+    except redis.RedisError as exc:
+        unavailable_warn("catalog position", exc)
 
 
 def search_cache_invalidate_products(*, product_ids: list[int]) -> int:

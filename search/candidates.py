@@ -15,6 +15,7 @@ runs here. A photo search runs the vector statement alone. Which candidates join
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
 import threading
@@ -23,12 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 
-from embeddings.indexes import vector_expression
+from embeddings.indexes import photo_index_per_photo, vector_expression
 from embeddings.models import EmbeddingGeneration
 from embeddings.queries import query_text_vectors
 from embeddings.services.embedding import generation_models
+from shop_search.db import read_connection
 
 from .facets import facet_counts_sql
 from .filters import filters_sql
@@ -55,8 +57,10 @@ def text_candidates(
         return found
     generation_models(generation)  # loaded here: the encoding thread must not query the database
     pending = None
-    if read and settings.SEARCH_PARALLEL_STATEMENTS and not connection.in_atomic_block:
-        pending = _search_thread().submit(_apart, read)
+    if read and settings.SEARCH_PARALLEL_STATEMENTS and not read_connection().in_atomic_block:
+        # the search thread reads where this one does (a replica: ``shop_search.db``): it runs in a copy of this
+        # thread's context, after the database was chosen above
+        pending = _search_thread().submit(contextvars.copy_context().run, _apart, read)
         text_vector, joint = query_text_vectors(generation, text)
     else:
         encoded = _search_thread().submit(query_text_vectors, generation, text)
@@ -93,8 +97,33 @@ def photo_candidates(generation: EmbeddingGeneration, query: SearchQuery) -> Can
     if query.photo.joint_vector is not None and not generation.text_only:
         joint = query.photo.joint_vector
         signals += [("cross_modal", "aligned_image", joint), ("fused", "fused", joint)]
-    _read_vectors(found, generation, signals, where, where_params, None)
+    _read_vectors(found, generation, signals, where, where_params, None, ef_search=photo_ef_search(generation))
     return found
+
+
+def photo_ef_search(generation: EmbeddingGeneration) -> int | None:
+    """The HNSW ``ef_search`` of a photo statement when it differs from the connection's: with one pooled vector per
+    product, a beam as wide as the candidates read (``SEARCH_PHOTO_RESCORE_PRODUCTS``). An iterative scan that
+    starts at ef_search 40 costs twice as much for 300 candidates, and finds fewer of the true nearest."""
+    if photo_index_per_photo(generation) or settings.SEARCH_PHOTO_RESCORE_PRODUCTS <= settings.HNSW_EF_SEARCH:
+        return None
+    return settings.SEARCH_PHOTO_RESCORE_PRODUCTS
+
+
+def statement_rows(cursor, sql: str, params: list, *, ef_search: int | None = None) -> list[tuple]:
+    """The rows of ``sql``; with ``ef_search``, the statement runs with pgvector's ``hnsw.ef_search`` set to it, in
+    the same round trip (``SET LOCAL`` first: outside a transaction the three statements are one implicit
+    transaction; inside one, the connection's value is put back after)."""
+    if ef_search is None:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    cursor.execute(
+        f"SET LOCAL hnsw.ef_search = {int(ef_search)}; {sql}; "
+        f"SET LOCAL hnsw.ef_search = {int(settings.HNSW_EF_SEARCH)}",
+        params,
+    )
+    cursor.nextset()  # the first result is the SET's
+    return cursor.fetchall()
 
 
 @dataclass
@@ -197,7 +226,10 @@ def _kind_statement(keyword: KeywordQuery, where: str, where_params: list, depth
 
 
 def _read_keyword(found: Candidates, read: _KeywordRead) -> None:
-    with connection.cursor() as cursor:
+    # Counts remembered across requests (``_KindCounts``) are read from the primary: the term statistics they are
+    # kept with were, and a replica may not have replayed what those saw yet.
+    remember = read.key is not None and read.known is None
+    with (connections[DEFAULT_DB_ALIAS] if remember else read_connection()).cursor() as cursor:
         cursor.execute(read.sql, read.params)
         rows = cursor.fetchall()
     for kind, product_id, value, facets, price, rating, text in rows:
@@ -227,7 +259,7 @@ def _apart(read: _KeywordRead) -> Candidates:
     try:
         _read_keyword(found, read)
     except DatabaseError:
-        connection.close()  # a broken connection is not kept: the next statement here opens a new one
+        connections.close_all()  # a broken connection is not kept: the next statement here opens a new one
         raise
     return found
 
@@ -241,24 +273,53 @@ def _product_join(alias: str, where: str) -> str:
     return "" if where == "true" else f" JOIN catalog_product p ON p.id = {alias}.product_id"
 
 
-def _vector_subquery(generation: EmbeddingGeneration, signal: str, column: str, where: str) -> str:
-    """Nearest products by one vector column (``photo``: by their best photo). No ``IS NOT NULL`` condition (it
-    costs a cast per row read): the HNSW index holds no NULL vector, and an exact scan sorts them last, with a
-    NULL score that is dropped."""
-    expression, dim = vector_expression(generation, column)
+def _vector_subquery(
+    generation: EmbeddingGeneration, signal: str, column: str, where: str, where_params: list, literal: str
+) -> tuple[str, list]:
+    """Nearest products by one vector column (``photo``: by their best photo), and the statement's parameters. No
+    ``IS NOT NULL`` condition (it costs a cast per row read): the HNSW index holds no NULL vector, and an exact scan
+    sorts them last, with a NULL score that is dropped."""
+    n = settings.SEARCH_VECTOR_CANDIDATES
     if column == "photo":
+        return _photo_subquery(generation, signal, where, where_params, literal)
+    expression, dim = vector_expression(generation, column)
+    return (
+        f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
+        f"FROM embeddings_productembedding e{_product_join('e', where)} "
+        f"WHERE e.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
+    ), [literal, generation.pk, *where_params, literal, n]
+
+
+def _photo_subquery(
+    generation: EmbeddingGeneration, signal: str, where: str, where_params: list, literal: str
+) -> tuple[str, list]:
+    """The products of the ``SEARCH_VECTOR_CANDIDATES`` x ``PHOTOS_PER_PRODUCT_FETCH`` photos nearest to the query
+    photo, each with its best photo's cosine.
+
+    With an index over every photo (``photo_index`` "photo"), read through it. Otherwise (``product``) the nearest
+    ``SEARCH_PHOTO_RESCORE_PRODUCTS`` products by their pooled photo vector (the mean of their photos, through its
+    index) are the candidates, and their photos are scored exactly, in full precision, from the table: the photos
+    ranked are the same as an exact scan's as long as the best photos' products are among the candidates
+    (bench/vector_storage.py measures how often)."""
+    photos = settings.SEARCH_VECTOR_CANDIDATES * PHOTOS_PER_PRODUCT_FETCH
+    if photo_index_per_photo(generation):
+        expression, dim = vector_expression(generation, "photo")
         return (
             f"(SELECT '{signal}' AS signal, product_id, max(score) AS score FROM ("
             f"SELECT ie.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
             f"FROM embeddings_imageembedding ie{_product_join('ie', where)} "
             f"WHERE ie.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s"
             ") photos GROUP BY product_id)"
-        )
+        ), [literal, generation.pk, *where_params, literal, photos]
+    pooled, dim = vector_expression(generation, "image_vector")
     return (
-        f"(SELECT '{signal}' AS signal, e.product_id, 1 - ({expression} <=> %s::halfvec({dim})) AS score "
-        f"FROM embeddings_productembedding e{_product_join('e', where)} "
-        f"WHERE e.generation_id = %s AND {where} ORDER BY {expression} <=> %s::halfvec({dim}) LIMIT %s)"
-    )
+        f"(SELECT '{signal}' AS signal, product_id, max(score) AS score FROM ("
+        "SELECT ie.product_id, 1 - (ie.vector <=> %s::vector) AS score FROM ("
+        f"SELECT e.product_id FROM embeddings_productembedding e{_product_join('e', where)} "
+        f"WHERE e.generation_id = %s AND {where} ORDER BY {pooled} <=> %s::halfvec({dim}) LIMIT %s) near "
+        "JOIN embeddings_imageembedding ie ON ie.generation_id = %s AND ie.product_id = near.product_id "
+        "ORDER BY score DESC LIMIT %s) photos GROUP BY product_id)"
+    ), [literal, generation.pk, *where_params, literal, settings.SEARCH_PHOTO_RESCORE_PRODUCTS, generation.pk, photos]
 
 
 def _read_vectors(
@@ -268,15 +329,16 @@ def _read_vectors(
     where: str,
     where_params: list,
     keyword: KeywordQuery | None,
+    *,
+    ef_search: int | None = None,
 ) -> None:
-    """One statement: every signal's nearest products, their documents and their keyword score and membership."""
-    n = settings.SEARCH_VECTOR_CANDIDATES
+    """One statement: every signal's nearest products, their documents and their keyword score and membership
+    (with ``ef_search``, pgvector's for this statement: ``statement_rows``)."""
     parts, params = [], []
     for signal, column, vector in signals:
-        parts.append(_vector_subquery(generation, signal, column, where))
-        literal = _literal(vector)
-        limit = n * PHOTOS_PER_PRODUCT_FETCH if column == "photo" else n
-        params += [literal, generation.pk, *where_params, literal, limit]
+        sql, sql_params = _vector_subquery(generation, signal, column, where, where_params, _literal(vector))
+        parts.append(sql)
+        params += sql_params
     keyword_columns, keyword_source = "0::float8 AS kscore, false AS kmember", ""
     if keyword is not None:
         keyword_columns = f"({keyword.score})::float8 AS kscore, {keyword.match} AS kmember"
@@ -291,9 +353,8 @@ def _read_vectors(
         "SELECT found.signal, found.product_id, found.score, read.facets, read.price, read.rating, read.card, "
         "read.kscore, read.kmember FROM found JOIN read ON read.product_id = found.product_id"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    with read_connection().cursor() as cursor:
+        rows = statement_rows(cursor, sql, params, ef_search=ef_search)
     for signal, product_id, score, facets, price, rating, card, keyword_score, member in rows:
         if score is None:
             continue
@@ -317,6 +378,6 @@ _thread: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def search_thread_connection_close() -> None:
-    """Close the search thread's database connection (before dropping a database: it would hold it open)."""
+    """Close the search thread's database connections (before dropping a database: they would hold it open)."""
     if _thread is not None and _thread[0] == os.getpid():
-        _thread[1].submit(lambda: connection.close()).result()  # the lambda reads the thread's own connection
+        _thread[1].submit(connections.close_all).result()  # the thread's own connections

@@ -17,6 +17,8 @@ class Filters:
     in_stock: bool | None = None
     rating_min: Decimal | None = None
     attributes: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (name, value), all must match
+    # Products left out whatever else holds: hidden by a query rule (``search.rules``), or pinned (placed apart).
+    exclude_skus: tuple[str, ...] = ()
 
     def as_dict(self) -> dict:
         data = {
@@ -27,6 +29,7 @@ class Filters:
             "in_stock": self.in_stock,
             "rating_min": str(self.rating_min) if self.rating_min is not None else None,
             "attributes": [list(pair) for pair in self.attributes],
+            "exclude_skus": list(self.exclude_skus),
         }
         return {key: value for key, value in data.items() if value not in (None, "", [])}
 
@@ -45,6 +48,7 @@ class Filters:
             in_stock=data.get("in_stock"),
             rating_min=number("rating_min"),
             attributes=tuple(tuple(pair) for pair in data.get("attributes", [])),
+            exclude_skus=tuple(data.get("exclude_skus", ())),
         )
 
     @classmethod
@@ -114,6 +118,7 @@ class Filters:
             in_stock=self.in_stock if restriction.in_stock is None else restriction.in_stock,
             rating_min=tighter(self.rating_min, restriction.rating_min, max),
             attributes=tuple(sorted({*restriction.attributes, *(a for a in self.attributes if a[0] not in names)})),
+            exclude_skus=tuple(sorted({*self.exclude_skus, *restriction.exclude_skus})),
         )
 
 
@@ -151,6 +156,9 @@ def filters_sql(filters: Filters) -> tuple[str, list]:
             "WHERE v.product_id = p.id AND (v.attributes @> %s::jsonb OR v.attributes @> %s::jsonb)))"
         )
         params += [as_string, as_list, as_string, as_list]
+    if filters.exclude_skus:
+        clauses.append("p.sku <> ALL(%s)")
+        params.append(list(filters.exclude_skus))
     return (" AND ".join(clauses) or "true"), params
 
 

@@ -23,6 +23,11 @@ catalog, and ``@@`` either matches every word or nothing. Search needs both, so:
 
 Each query word is a group of alternatives (the word and its typo corrections, ``search.spelling``); a group
 matches through any of them. Words without lexemes (stop words) are left out.
+
+Language: words become lexemes with the documents' text search configuration (``SEARCH_TEXT_CONFIG``,
+``search.documents.text_search_config``), and where the head stands is the language's (``QUERY_GRAMMARS``: last in
+English, German and Dutch, "black jacket"; first in French, Spanish, Italian and Portuguese, "veste noire"). A
+configuration without a grammar here ("simple", ...) names no head: a product matches by having the query's words.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 
-from .documents import TS_CONFIG
+from .documents import text_search_config, tsvector_sql
 from .spelling import current_vocabulary
 
 # BM25 parameters (Lucene's defaults).
@@ -44,13 +49,53 @@ BM25_B = 0.75
 # ts_rank weights of the document's fields, {D, C, B, A}: description and reviews, attributes, categories and
 # brand, name (PostgreSQL's defaults).
 FIELD_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
-# Words that start a complement after the head of a product query ("jacket for men").
-QUERY_PREPOSITIONS = frozenset({"for", "with", "without", "in", "on", "under", "from", "by", "to", "of"})
-# A word's tsquery restricted to the name, categories and brand (weights A and B): every lexeme of
-# plainto_tsquery gets the label ":AB".
-IN_TITLE = rf"regexp_replace(plainto_tsquery('{TS_CONFIG}', %s)::text, '''(\s|$)', ''':AB\1', 'g')::tsquery"
-# Words that say a size, never the kind of product.
-SIZE_WORDS = frozenset({"xxs", "xs", "xl", "xxl", "xxxl", "size", "sizes", "small", "medium", "large"})
+
+
+@dataclass(frozen=True)
+class QueryGrammar:
+    """Where a language's product queries name the kind of product: the head ("last": after its modifiers, "black
+    jacket"; "first": before them, "veste noire"), the words that start a complement after it ("jacket for men",
+    "veste pour homme") and the words that say a size, never the kind. Words as queries are tokenized: folded,
+    without accents ("fur" is "für")."""
+
+    head: str
+    prepositions: frozenset[str]
+    size_words: frozenset[str]
+
+
+SIZE_LETTERS = frozenset({"xxs", "xs", "xl", "xxl", "xxxl"})
+
+
+def _grammar(head: str, prepositions: str, size_words: str) -> QueryGrammar:
+    return QueryGrammar(head, frozenset(prepositions.split()), SIZE_LETTERS | frozenset(size_words.split()))
+
+
+# By text search configuration; a configuration missing here has no head (see the module's docstring).
+QUERY_GRAMMARS = {
+    "english": _grammar("last", "for with without in on under from by to of", "size sizes small medium large"),
+    "german": _grammar("last", "fur mit ohne in an auf unter von aus zu zum zur bei", "grosse klein mittel gross"),
+    "dutch": _grammar("last", "voor met zonder in op onder van uit", "maat klein middel groot"),
+    "french": _grammar("first", "pour avec sans en dans sur sous de du des par", "taille petit petite moyen grand"),
+    "spanish": _grammar("first", "para con sin en de del por sobre bajo", "talla pequeno pequena mediano grande"),
+    "italian": _grammar("first", "per con senza in di da su sotto", "taglia piccolo piccola medio media grande"),
+    "portuguese": _grammar("first", "para com sem em de do da por sobre", "tamanho pequeno pequena medio grande"),
+}
+# English, as queries were always read (``head_position`` without a grammar).
+QUERY_PREPOSITIONS = QUERY_GRAMMARS["english"].prepositions
+SIZE_WORDS = QUERY_GRAMMARS["english"].size_words
+
+
+def query_grammar() -> QueryGrammar | None:
+    """The grammar of the text search configuration's language (None: no head is looked for)."""
+    return QUERY_GRAMMARS.get(text_search_config().rpartition(".")[2])
+
+
+def _in_title(config: str) -> str:
+    """A word's tsquery restricted to the name, categories and brand (weights A and B): every lexeme of
+    plainto_tsquery gets the label ":AB"."""
+    return rf"regexp_replace(plainto_tsquery('{config}', %s)::text, '''(\s|$)', ''':AB\1', 'g')::tsquery"
+
+
 # At most this many words take part in a query's keyword match (the rarest ones); more are ignored for
 # membership. 2^10 word sets are enumerated at most.
 MAX_GROUPS = 10
@@ -99,7 +144,7 @@ def _read_statistics() -> TermStatistics:
         documents, mean_length = cursor.fetchone()
         cursor.execute("SELECT word, ndoc FROM ts_stat('SELECT document FROM search_searchdocument')")
         frequencies = dict(cursor.fetchall())
-        cursor.execute(f"SELECT path, depth, tsvector_to_array(to_tsvector('{TS_CONFIG}', name)) FROM catalog_category")
+        cursor.execute(f"SELECT path, depth, tsvector_to_array({tsvector_sql('name')}) FROM catalog_category")
         categories = tuple((path, depth, frozenset(found)) for path, depth, found in cursor.fetchall() if found)
     return TermStatistics(
         documents=int(documents), mean_length=float(mean_length or 1.0), frequencies=frequencies, categories=categories
@@ -129,27 +174,27 @@ def query_kinds(statistics: TermStatistics, query_lexemes: set[str], head_lexeme
 def lexemes(words: list[str]) -> dict[str, tuple[str, ...]]:
     """Each word's lexemes under the text search configuration (stemmed; none for a stop word), remembered per
     process: a new word costs one query, once."""
-    result = {word: _known.get(word) for word in dict.fromkeys(words)}
+    config = text_search_config()
+    result = {word: _known.get((config, word)) for word in dict.fromkeys(words)}
     missing = [word for word, found in result.items() if found is None]
     if missing:
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT w, tsvector_to_array(to_tsvector('{TS_CONFIG}', w)) FROM unnest(%s::text[]) w", [missing]
-            )
+            cursor.execute(f"SELECT w, tsvector_to_array({tsvector_sql('w', config)}) FROM unnest(%s::text[]) w",
+                           [missing])  # fmt: skip
             for word, found in cursor.fetchall():
                 result[word] = tuple(found)
-                _remember(word, result[word])
+                _remember((config, word), result[word])
     return {word: result[word] or () for word in words}
 
 
-_known: dict[str, tuple[str, ...]] = {}
+_known: dict[tuple[str, str], tuple[str, ...]] = {}  # (configuration, word) -> lexemes
 KNOWN_WORDS_KEEP = 100_000
 
 
-def _remember(word: str, found: tuple[str, ...]) -> None:
+def _remember(key: tuple[str, str], found: tuple[str, ...]) -> None:
     if len(_known) >= KNOWN_WORDS_KEEP:
         _known.clear()
-    _known[word] = found
+    _known[key] = found
 
 
 @dataclass(frozen=True)
@@ -177,24 +222,39 @@ class KeywordQuery:
         return bool(self.kinds)
 
 
-def head_position(tokens: list[str]) -> int:
-    """The position of a query's head word, the product it names: the last word, or the last one before a
-    preposition that starts a complement ("jacket for men", "tent with porch"), skipping numbers, sizes and
-    single letters ("pants 32", "hoodie size m"). Modifiers before it (colours, materials, brands) narrow the
-    kind; the head is the kind."""
+def head_position(tokens: list[str], grammar: QueryGrammar | None = None) -> int:
+    """The position of a query's head word, the product it names (in English: ``grammar`` None): the last word, or
+    the last one before a preposition that starts a complement ("jacket for men", "tent with porch"), skipping
+    numbers, sizes and single letters ("pants 32", "hoodie size m"). Modifiers before it (colours, materials,
+    brands) narrow the kind; the head is the kind. In a head-first language, the first such word ("veste noire")."""
+    grammar = grammar or QUERY_GRAMMARS["english"]
     end = len(tokens)
     for position, token in enumerate(tokens):
-        if token in QUERY_PREPOSITIONS and position > 0:
+        if token in grammar.prepositions and position > 0:
             end = position
             break
-    for position in range(end - 1, -1, -1):
-        if _may_be_head(tokens[position]):
+    order = range(end) if grammar.head == "first" else range(end - 1, -1, -1)
+    for position in order:
+        if _may_be_head(tokens[position], grammar):
             return position
-    return end - 1
+    return 0 if grammar.head == "first" else end - 1
 
 
-def _may_be_head(token: str) -> bool:
-    return token.isalpha() and len(token) >= 3 and token not in SIZE_WORDS
+def _may_be_head(token: str, grammar: QueryGrammar) -> bool:
+    return token.isalpha() and len(token) >= 3 and token not in grammar.size_words
+
+
+def _head_group(positions: list[int], head: int | None, grammar: QueryGrammar | None) -> int | None:
+    """Which word group (by the positions of their words) holds the head: the head's, else, when the head has no
+    lexeme, the nearest group on the side of its modifiers (before it when the head comes last, after it when it
+    comes first), else the nearest on the other side."""
+    if head is None or grammar is None or not positions:
+        return None
+    if grammar.head == "first":
+        after = [n for n, position in enumerate(positions) if position >= head]
+        return after[0] if after else len(positions) - 1
+    before = [n for n, position in enumerate(positions) if position <= head]
+    return before[-1] if before else 0
 
 
 def keyword_query(
@@ -205,16 +265,17 @@ def keyword_query(
     min_coverage = settings.SEARCH_KEYWORD_MIN_COVERAGE if min_coverage is None else min_coverage
     head_match = settings.SEARCH_KEYWORD_HEAD_MATCH if head_match is None else head_match
     statistics = term_statistics()
+    config = text_search_config()
     found = lexemes([word for group in alternatives for word in group])
-    head = head_position([group[0] for group in alternatives]) if alternatives else -1
-    head_group = None
+    grammar = query_grammar()
+    head = head_position([group[0] for group in alternatives], grammar) if alternatives and grammar else None
     groups: list[tuple[list[str], float]] = []
+    positions: list[int] = []  # each group's word's position in the query
     for position, group in enumerate(alternatives):
         words = [word for word in group if found[word]]
         if not words:
             continue
-        if position <= head or head_group is None:
-            head_group = len(groups)  # the head, or the last word with a lexeme before it
+        positions.append(position)
         in_catalog = [
             max(statistics.idf(lexeme) for lexeme in found[word])
             for word in words
@@ -225,12 +286,13 @@ def keyword_query(
         groups.append((words, idf))
     if not groups:
         return None
+    head_group = _head_group(positions, head, grammar)
     head_words = groups[head_group][0] if head_group is not None else None
     groups = sorted(groups, key=lambda g: -g[1])[:MAX_GROUPS] if len(groups) > MAX_GROUPS else groups
     total_idf = sum(idf for _words, idf in groups) or 1.0
     columns, params = [], []
     for n, (words, _idf) in enumerate(groups):
-        columns.append("(" + " || ".join(f"plainto_tsquery('{TS_CONFIG}', %s)" for _ in words) + f") AS g{n}")
+        columns.append("(" + " || ".join(f"plainto_tsquery('{config}', %s)" for _ in words) + f") AS g{n}")
         params += words
     # The smallest sets of groups whose idf reaches the coverage, as an OR of ANDs.
     needed = min_coverage * total_idf - 1e-9
@@ -258,7 +320,7 @@ def keyword_query(
     elif head_match and head_words is not None and len(groups) > 1:
         # Else the head in the name, categories or brand (weights A and B): the kind of product, not a word of its
         # description ("fits in your gym bag" does not make a bag).
-        columns.append("(" + " || ".join(IN_TITLE for _ in head_words) + ") AS kind")
+        columns.append("(" + " || ".join(_in_title(config) for _ in head_words) + ") AS kind")
         params += head_words
         match = f"d.document @@ (kq.kind || {condition})"
     source = f"(SELECT {', '.join(columns)}) kq"

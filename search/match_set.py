@@ -50,6 +50,9 @@ class MatchSet:
     # this kind of query reached its threshold (a photo: past the domain gate too). None: no vector signal ran.
     best_similarity: dict[str, float] = field(default_factory=dict)
     vector_covered: bool | None = None
+    # The members only vectors admitted (the others are the keyword members, found again by their match condition
+    # when another sort than relevance orders the whole set: ``search.sorting``).
+    vector_only: set[int] = field(default_factory=set)
 
 
 def _coverage(
@@ -176,4 +179,5 @@ def match_set(
         facets=facets_from_counts(counts.items()),
         best_similarity=best,
         vector_covered=covered,
+        vector_only=vector_only,
     )

@@ -68,3 +68,43 @@ def search_compare(
         fusion=fusion,
         dropped=dropped,
     )
+
+
+@dataclass(frozen=True)
+class RulesComparison:
+    """One search as shoppers would see it without the shop's rules and synonyms, and with them (a previewed rule
+    included), side by side."""
+
+    before: list[dict]  # products, best first
+    after: list[dict]
+    before_total: int
+    after_total: int
+    rules: list[dict]  # the rules that applied ({"id", "name"})
+    synonyms: list[dict]  # the synonyms that applied ({"term", "added"})
+    redirect_url: str
+    pinned: set[str]  # SKUs pinned in ``after``
+
+
+def rules_compare(
+    *, query: SearchQuery, generation: EmbeddingGeneration | None, preview_rule: int | None = None, show: int = 20
+) -> RulesComparison:
+    """``query`` without and with the merchandisers' levers (2 searches)."""
+    before = search_products(replace(query, page=1, page_size=show, merchandising=False, fusion=None), generation)
+    after = search_products(
+        replace(query, page=1, page_size=show, merchandising=True, preview_rule=preview_rule, fusion=None), generation
+    )
+    pinned = {
+        product["sku"]
+        for ranked, product in zip(after.ranking, after.products, strict=False)
+        if "pinned" in ranked.signals
+    }
+    return RulesComparison(
+        before=before.products,
+        after=after.products,
+        before_total=before.total,
+        after_total=after.total,
+        rules=after.rules,
+        synonyms=after.synonyms,
+        redirect_url=after.redirect_url,
+        pinned=pinned,
+    )

@@ -8,20 +8,26 @@ Before the first generation is active, a text search answers from the keyword si
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import connection
 
+from catalog.selectors import attribute_setup_clear
 from embeddings.models import EmbeddingGeneration
 from embeddings.selectors import active_generation
+from shop_search.db import reads_at_least
 
+from .cache import stamp_read
 from .candidates import photo_candidates, text_candidates
 from .cards import products_for_page
-from .facets import browse_facets
-from .filters import filters_sql
+from .facets import browse_facets, facets_with, pinned_documents
 from .keywords import keyword_query, keyword_statistics_clear
 from .match_set import match_set
+from .merchandising import Levers, current_levers, levers_forget
 from .ranking import FusionConfig, Ranked
+from .rules import RulesPlan, boost_sql, boost_tiers, page_with_pins, pinned_products, rules_plan, rules_with_preview
+from .sorting import RELEVANCE, browse_page, browse_total, sorted_members
 from .spelling import current_vocabulary
 from .types import SearchQuery, SearchResult
 
@@ -39,13 +45,36 @@ class NoActiveGeneration(RuntimeError):
 
 
 def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) -> SearchResult:
-    """Text search, photo search (optionally refined by text) or, with neither, browsing under the filters."""
+    """Text search, photo search (optionally refined by text) or, with neither, browsing under the filters; the
+    shop's query rules (``search.rules``) and synonyms (``search.synonyms``) applied."""
+    stamp = stamp_read()  # one MGET: the merchandising version and the catalog position
+    levers = current_levers(stamp) if query.merchandising else None
+    # the reads from here on include the catalog position (a replica that has not replayed it is not read)
+    position = reads_at_least(stamp.position)
+    rules = levers.rules if levers else ()
+    if levers is not None and query.preview_rule is not None:
+        rules = rules_with_preview(rules, query.preview_rule)
+    plan = rules_plan(rules, query.text.strip(), query.filters)
+    pins = pinned_products(plan, plan.filters)
+    # Pinned products are placed apart: the search runs without them and they join its result set.
+    filters = replace(plan.filters, exclude_skus=tuple(sorted({*plan.filters.exclude_skus, *(p[1] for p in pins)})))
+    query = replace(query, text=plan.text, filters=filters)
+    result = _search(query, generation, plan, pins, levers)
+    result.rules = plan.explain()
+    result.redirect_url = plan.redirect_url
+    result.merchandising_version = stamp.text(position) if levers else None  # what it is cached with
+    return result
+
+
+def _search(query: SearchQuery, generation, plan: RulesPlan, pins: list, levers: Levers | None) -> SearchResult:
     text = query.text.strip()
     offset = (query.page - 1) * query.page_size
     if not text and query.photo is None:
-        return _browse(query, offset)
+        return _browse(query, offset, pins, boost_sql(plan))
     config = query.fusion or FusionConfig.from_settings(generation=generation)
     corrected_query = ""
+    keyword = None
+    applied_synonyms: list[dict] = []
     if query.photo is not None:
         if generation is None:
             raise NoActiveGeneration("no embedding generation is active yet: run `manage.py reindex`")
@@ -55,45 +84,76 @@ def search_products(query: SearchQuery, generation: EmbeddingGeneration | None) 
         corrected = current_vocabulary().correct_query(text)
         corrected_query = corrected.corrected if corrected.changed else ""
         wanted = offset + query.page_size + settings.SEARCH_FULLTEXT_CANDIDATES
-        keyword = keyword_query(corrected.alternatives)
+        groups = corrected.alternatives
+        if levers is not None:
+            groups, applied_synonyms = levers.synonyms.expand(corrected.tokens, groups)
+        keyword = keyword_query(groups)
         found = text_candidates(generation, query, keyword, corrected.corrected, wanted)
         mode = "hybrid" if generation is not None else "keyword"
     matches = match_set(found, generation, config)
-    page = matches.ranking[offset : offset + query.page_size]
+    total = matches.total + len(pins)
+    if query.sort == RELEVANCE:
+        ranking = _boosted(plan, matches.ranking)
+        by_id = {ranked.product_id: ranked for ranked in ranking}
+        ids = page_with_pins(
+            pins, lambda at, n: [r.product_id for r in ranking[at : at + n]], offset, query.page_size, total
+        )
+    else:
+        by_id = {ranked.product_id: ranked for ranked in matches.ranking}
+        ids = page_with_pins(pins, lambda at, n: sorted_members(
+            query.filters, query.sort, keyword=keyword, member_ids=matches.vector_only, offset=at, limit=n,
+        ), offset, query.page_size, total)  # fmt: skip
+    page = [by_id.get(product_id) or _pinned(product_id, pins) for product_id in ids]
+    pinned_docs = pinned_documents(pins)
+    cards = {product_id: doc.card for product_id, doc in {**found.docs, **pinned_docs}.items()}
     return SearchResult(
-        total=matches.total,
+        total=total,
         ranking=page,
-        facets=matches.facets,
+        facets=facets_with(matches.facets, pinned_docs.values()),
         products=products_for_page(
-            [r.product_id for r in page], {r.product_id: found.docs[r.product_id].card for r in page}
+            [r.product_id for r in page],
+            {r.product_id: cards[r.product_id] for r in page if r.product_id in cards},
+            query.filters,
         ),
         corrected_query=corrected_query,
         mode=mode,
         best_similarity=matches.best_similarity,
         vector_covered=matches.vector_covered,
+        synonyms=applied_synonyms,
     )
 
 
-def _browse(query: SearchQuery, offset: int) -> SearchResult:
-    where, params = filters_sql(query.filters)
-    sql = (
-        f"SELECT p.id, count(*) OVER () FROM catalog_product p WHERE {where} "
-        "ORDER BY p.in_stock DESC, p.rating_count DESC, p.name, p.id LIMIT %s OFFSET %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + [query.page_size, offset])
-        rows = cursor.fetchall()
-        if rows:
-            total = rows[0][1]
-        else:
-            cursor.execute(f"SELECT count(*) FROM catalog_product p WHERE {where}", params)
-            total = cursor.fetchone()[0]
-    ids = [row[0] for row in rows]
+def _boosted(plan: RulesPlan, ranking: list[Ranked]) -> list[Ranked]:
+    """The ranking in the tiers of the rules' boosts and buries (relevance order inside a tier)."""
+    tiers = boost_tiers(plan, [ranked.product_id for ranked in ranking])
+    if not tiers:
+        return ranking
+    for ranked in ranking:
+        if ranked.product_id in tiers:
+            ranked.signals["boost"] = (0, tiers[ranked.product_id])
+    order = {ranked.product_id: n for n, ranked in enumerate(ranking)}
+    return sorted(ranking, key=lambda r: (-tiers.get(r.product_id, 0.0), order[r.product_id]))
+
+
+def _pinned(product_id: int, pins: list) -> Ranked:
+    position = next(position for pinned_id, _sku, position in pins if pinned_id == product_id)
+    return Ranked(product_id, 0.0, {"pinned": (position, 0.0)})
+
+
+def _browse(query: SearchQuery, offset: int, pins: list, boost: tuple[str, list]) -> SearchResult:
+    if pins:
+        total = browse_total(query.filters) + len(pins)
+        ids = page_with_pins(
+            pins, lambda at, n: browse_page(query.filters, query.sort, at, n, boost)[0], offset, query.page_size, total
+        )
+    else:
+        ids, total = browse_page(query.filters, query.sort, offset, query.page_size, boost)
+    pinned_docs = pinned_documents(pins)
     return SearchResult(
         total=total,
-        ranking=[Ranked(product_id, 0.0, {}) for product_id in ids],
-        facets=browse_facets(query.filters),
-        products=products_for_page(ids),
+        ranking=[_pinned(i, pins) if i in pinned_docs else Ranked(i, 0.0, {}) for i in ids],
+        facets=facets_with(browse_facets(query.filters), pinned_docs.values()),
+        products=products_for_page(ids, filters=query.filters),
         mode="browse",
     )
 
@@ -137,3 +197,5 @@ def process_caches_clear() -> None:
     _generation_cache = (0.0, None)
     _attribute_names = (0.0, frozenset())
     keyword_statistics_clear()
+    levers_forget()
+    attribute_setup_clear()

@@ -90,3 +90,36 @@ def search_event_record(*, search_id: uuid.UUID, type: str, sku: str, position: 
         if sku not in json.loads(served):
             raise UnknownSearchResult("sku", "not among that search's results")
     return SearchEvent.objects.create(search_id=search_id, type=type, sku=sku, position=position)
+
+
+# What a storefront event says of how much shoppers want a product (``sort=popularity``).
+POPULARITY_EVENT_WEIGHTS = {"click": 1.0, "add_to_cart": 3.0}
+
+
+def product_popularity_refresh() -> int:
+    """Recompute every product's popularity from the storefront events of the last ``SEARCH_POPULARITY_DAYS`` days
+    (a click counts 1, an add to cart 3) in one statement; products without events lose their row. Returns how
+    many products have one."""
+    from django.conf import settings
+    from django.db import connection, transaction
+
+    weights = " ".join(f"WHEN '{kind}' THEN {weight}" for kind, weight in POPULARITY_EVENT_WEIGHTS.items())
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE fresh_popularity ON COMMIT DROP AS "
+            f"SELECT p.id AS product_id, sum(CASE e.type {weights} ELSE 0 END)::float8 AS score "
+            "FROM search_searchevent e JOIN catalog_product p ON p.sku = e.sku "
+            "WHERE e.created_at >= now() - make_interval(days => %s) GROUP BY p.id",
+            [settings.SEARCH_POPULARITY_DAYS],
+        )
+        cursor.execute(
+            "DELETE FROM search_productpopularity pp WHERE NOT EXISTS "
+            "(SELECT 1 FROM fresh_popularity f WHERE f.product_id = pp.product_id)"
+        )
+        cursor.execute(
+            "INSERT INTO search_productpopularity (product_id, score, updated_at) "
+            "SELECT product_id, score, now() FROM fresh_popularity "
+            "ON CONFLICT (product_id) DO UPDATE SET score = EXCLUDED.score, updated_at = EXCLUDED.updated_at"
+        )
+        cursor.execute("SELECT count(*) FROM search_productpopularity")
+        return cursor.fetchone()[0]

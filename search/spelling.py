@@ -292,6 +292,7 @@ UNION ALL SELECT a.value FROM catalog_product p,
     jsonb_each_text(CASE WHEN jsonb_typeof(p.attributes) = 'object' THEN p.attributes ELSE '{}'::jsonb END) a
     WHERE lower(a.value) NOT IN ('yes', 'no', 'true', 'false')
 UNION ALL SELECT replace(c.path, '/', ' ') FROM catalog_category c
+UNION ALL SELECT array_to_string(s.terms, ' ') || ' ' || s.root FROM search_synonymset s WHERE s.enabled
 """
 
 

@@ -43,3 +43,27 @@ def rescale_popularity_task() -> None:
     from .cache import popularity_rescale
 
     popularity_rescale()
+
+
+@shared_task(name="search.refresh_suggestions", ignore_result=True, soft_time_limit=120, time_limit=180)
+def refresh_suggestions_task() -> int:
+    """Recount the popular queries autocomplete offers from the search log (``search.suggest``)."""
+    from .suggest import query_suggestions_refresh
+
+    return query_suggestions_refresh()
+
+
+@shared_task(name="search.refresh_documents", acks_late=True, soft_time_limit=3 * 3600, time_limit=3 * 3600 + 60)
+def documents_refresh_task(facets_only: bool = False) -> int:
+    """Refresh every search document (after the attribute facets changed: their facet values only), in batches
+    that each commit; re-delivered after a lost worker, it simply runs again."""
+    from .documents import search_documents_refresh_run
+
+    return search_documents_refresh_run(facets_only=facets_only)
+
+
+@shared_task(name="search.refresh_product_popularity", ignore_result=True)
+def refresh_product_popularity_task() -> int:
+    from .services import product_popularity_refresh
+
+    return product_popularity_refresh()

@@ -21,6 +21,9 @@ class SearchQuery:
     page_size: int = 20
     fusion: FusionConfig | None = None
     photo: PhotoQuery | None = None
+    sort: str = "relevance"  # or a key of ``search.sorting.ORDER_BY``
+    merchandising: bool = True  # the shop's rules and synonyms apply (the playground compares without them)
+    preview_rule: int | None = None  # a rule applied as if enabled and in its window (the playground's preview)
 
 
 class Document(NamedTuple):
@@ -73,3 +76,10 @@ class SearchResult:
     # candidate reached the threshold of a signal that admits (None: no vector signal ran: browse, keyword mode).
     best_similarity: dict[str, float] = field(default_factory=dict)
     vector_covered: bool | None = None
+    # The merchandisers' levers that changed this search (``search.rules``, ``search.synonyms``), for ``explain``,
+    # a rule's redirect, and the stamp it was computed with: the levers' version (``search.merchandising``) and the
+    # catalog position its reads included (``search.cache.Stamp``).
+    synonyms: list[dict] = field(default_factory=list)
+    rules: list[dict] = field(default_factory=list)
+    redirect_url: str = ""
+    merchandising_version: str | None = None

@@ -19,7 +19,8 @@ def cache_warm(generation: EmbeddingGeneration, limit: int | None = None) -> int
     warmed = 0
     for request, _count in popular_requests(limit or settings.SEARCH_WARM_TOP_QUERIES):
         filters = Filters.from_dict(request.get("filters", {}))
-        query = SearchQuery(text=request["q"], filters=filters, page=request["page"], page_size=request["page_size"])
+        query = SearchQuery(text=request["q"], filters=filters, page=request["page"], page_size=request["page_size"],
+                            sort=request.get("sort", "relevance"))  # fmt: skip
         result = search_products(query, generation)
         payload = search_payload(result, page=request["page"], page_size=request["page_size"],
                                  explain=request["explain"])  # fmt: skip

@@ -1,6 +1,7 @@
 """Middleware: ``Server-Timing: app;dur=<ms>`` on every response (the time Django spent, for clients and
 benchmarks), and the one check of every text an API request carries (``ApiInputMiddleware``)."""
 
+import contextlib
 import json
 import time
 
@@ -80,7 +81,8 @@ def request_text_errors(request) -> dict[str, list[str]]:
             return {"non_field_errors": ["the request body must be a JSON object"]}
         field = _first_bad_field(body)
         return {field: [BAD_TEXT]} if field else {}
-    if content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded")):
+    form = content_type.startswith(("multipart/form-data", "application/x-www-form-urlencoded"))
+    if form and request.method == "POST":
         try:
             fields = request.POST
         except (RequestDataTooBig, ValueError):
@@ -88,6 +90,11 @@ def request_text_errors(request) -> dict[str, list[str]]:
         for key, values in fields.lists():
             if _bad_text(key) or any(_bad_text(value) for value in values):
                 return {key if not _bad_text(key) else "form": [BAD_TEXT]}
+        return {}
+    # Any other body is read here, even one the view will refuse unread (a 401, a 415): a body left unread on a
+    # kept-alive connection would be taken for the next request by some servers.
+    with contextlib.suppress(RequestDataTooBig):
+        request.body  # noqa: B018 - read for its side effect
     return {}
 
 

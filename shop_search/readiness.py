@@ -111,6 +111,7 @@ def warm_up(*, searches: bool = True) -> Readiness:
     from django.urls import get_resolver
 
     from embeddings.selectors import active_generation, nearest_products
+    from search.documents import documents_language_check
     from search.keywords import term_statistics
     from search.spelling import current_vocabulary, is_common_word
 
@@ -130,6 +131,7 @@ def warm_up(*, searches: bool = True) -> Readiness:
                 logger.warning("warm-up search statement skipped: %s", exc)
             detail = f"generation {generation.pk} warm"
         if searches:  # a web process: what its first search would read (a worker's tasks do not need it soon)
+            documents_language_check()  # SEARCH_TEXT_CONFIG exists; documents built with it (else rebuilt)
             current_vocabulary()
             term_statistics()  # the keyword signal's inverse document frequencies and category names
             is_common_word("warm")  # loads the language's word frequencies

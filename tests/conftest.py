@@ -202,9 +202,11 @@ def clean_search_cache():
     from search.cache import client, redis_key
     from search.selectors import process_caches_clear
     from search.spelling import vocabulary_invalidate
+    from search.suggest import suggest_index_clear
 
     process_caches_clear()
     vocabulary_invalidate()  # each test has its own catalog
+    suggest_index_clear()
     try:
         redis_client = client()
         keys = list(redis_client.scan_iter(redis_key("*"), count=1000))

@@ -29,6 +29,7 @@ STAFF_PAGES = [
     "/admin/analytics/",
     "/admin/playground/",
     "/admin/catalog-quality/",
+    "/admin/suggestions/",
 ]
 
 

@@ -55,11 +55,29 @@ def test_a_search_key_searches_but_cannot_write_and_a_bad_key_is_a_401(api, shop
     assert response.status_code == 401 and "unknown or revoked" in response.json()["detail"]
 
 
-def test_a_revoked_key_is_refused_at_once(api, shop):
+def test_a_revoked_key_is_refused_at_once(api, shop, django_capture_on_commit_callbacks):
     key, raw = api_key_create(name="old storefront")
     assert api.get("/api/v1/search", {"q": "tent"}, HTTP_X_API_KEY=raw).status_code == 200
-    call_command("api_keys", "revoke", key.prefix)
+    assert api.get("/api/v1/search", {"q": "tent"}, HTTP_X_API_KEY=raw).status_code == 200  # the key remembered
+    with django_capture_on_commit_callbacks(execute=True):  # the revocation commits
+        call_command("api_keys", "revoke", key.prefix)
     assert api.get("/api/v1/search", {"q": "tent"}, HTTP_X_API_KEY=raw).status_code == 401
+
+
+def test_a_search_key_is_read_once_until_a_key_changes(api, shop, django_assert_num_queries,
+                                                       django_capture_on_commit_callbacks):  # fmt: skip
+    from api_keys.services import api_key_find
+
+    key, raw = api_key_create(name="storefront")
+    api_key_find(raw)
+    with django_assert_num_queries(0):
+        assert api_key_find(raw) == key
+    key.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        key.allowed_origins = ["https://shop.example.com"]
+        key.save()
+    with django_assert_num_queries(1):
+        assert api_key_find(raw).allowed_origins == ["https://shop.example.com"]
 
 
 def test_with_anonymous_search_off_every_storefront_operation_needs_a_key(api, shop, settings, django_user_model):

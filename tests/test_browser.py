@@ -276,3 +276,236 @@ def test_a_shopper_searches_filters_searches_by_photo_and_opens_similar_items(br
     browser.wait(lambda d: browser.find("#product").get_attribute("data-sku") == target)
     browser.wait(lambda d: browser.find_all("#similar .card"))
     browser.screenshot("similar-product")
+
+
+# --- autocomplete -----------------------------------------------------------------------------------------------
+
+
+def _popular_queries(*pairs: tuple[str, int]) -> None:
+    """Search log rows (each query searched ``count`` times, with results), counted for autocomplete."""
+    from search.suggest import query_suggestions_refresh
+
+    now = timezone.now()
+    for query, count in pairs:
+        for n in range(count):
+            SearchLog.objects.create(kind="text", query=query, normalized_query=query, result_count=4,
+                                     latency_ms=8.0, created_at=now - timedelta(minutes=n + 1))  # fmt: skip
+    query_suggestions_refresh()
+
+
+def test_the_search_box_suggests_as_the_shopper_types(browser, catalog_dir):
+    from selenium.webdriver.common.keys import Keys
+
+    small_shop(catalog_dir, generation=False)  # keyword search is enough here
+    _popular_queries(("red tent", 3))
+    browser.open("/")
+    browser.wait(lambda d: len(browser.find_all("#products .card")) == 16, message="the catalog is browsable")
+    box = browser.find("#search-input")
+    open_items = "#suggest:not([hidden]) [role=option]"
+
+    def shown() -> list[str]:  # the completions' texts
+        return [item.text for item in browser.find_all("#suggest:not([hidden]) .suggest-item .suggest-text")]
+
+    # typing shows completions and products (debounced: one request once the typing pauses)
+    box.send_keys("hoo")
+    browser.wait(lambda d: len(browser.find_all("#suggest:not([hidden]) .suggest-product")) == 4, message="products")
+    assert "hoodie" in shown() and "Hoodies" in shown()
+    assert all("hoodie" in p.text.lower() for p in browser.find_all("#suggest .suggest-product"))
+    assert box.get_attribute("aria-expanded") == "true"
+    browser.screenshot("typing")
+
+    # up and down move through them (wrapping), Escape closes
+    box.send_keys(Keys.ARROW_DOWN)
+    first = browser.find_all(open_items)[0]
+    assert "active" in first.get_attribute("class")
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    box.send_keys(Keys.ARROW_DOWN)
+    assert "active" in browser.find_all(open_items)[1].get_attribute("class")
+    box.send_keys(Keys.ARROW_UP, Keys.ARROW_UP)
+    assert "active" in browser.find_all(open_items)[-1].get_attribute("class")  # wrapped to the last product
+    browser.screenshot("keyboard")
+    box.send_keys(Keys.ESCAPE)
+    browser.wait(lambda d: not browser.find_all(open_items), message="Escape closes the suggestions")
+
+    # a typo still finds it; Enter on a highlighted completion runs its search
+    box.clear()
+    box.send_keys("hodie")
+    browser.wait(lambda d: "hoodie" in shown(), message="typo-tolerant completion")
+    items = browser.find_all(open_items)
+    index = next(i for i, item in enumerate(items) if item.get_attribute("data-kind") == "word"
+                 and item.find_element("css selector", ".suggest-text").text == "hoodie")  # fmt: skip
+    for _ in range(index + 1):
+        box.send_keys(Keys.ARROW_DOWN)
+    box.send_keys(Keys.ENTER)
+    browser.wait(lambda d: "“hoodie”" in browser.find("#results-title").text, message="the completion's search ran")
+    assert "q=hoodie" in browser.driver.current_url and not browser.find_all(open_items)
+    browser.wait(lambda d: browser.find_all("#products .card"))
+    assert all(card.get_attribute("data-sku").startswith("HOO") for card in browser.find_all("#products .card"))
+    browser.screenshot("completion-searched")
+
+    # a click on a popular query runs it
+    box.clear()
+    box.send_keys("red t")
+    query = browser.wait(lambda d: [i for i in browser.find_all(open_items) if i.get_attribute("data-kind") == "query"],
+                         message="the popular query")[0]  # fmt: skip
+    assert query.find_element("css selector", ".suggest-text").text == "red tent"
+    browser.screenshot("popular-query")
+    query.click()
+    browser.wait(lambda d: "“red tent”" in browser.find("#results-title").text, message="the popular query ran")
+
+    # a product goes to its page
+    box.clear()
+    box.send_keys("blue hoo")
+    product = browser.wait(lambda d: browser.find_all('#suggest:not([hidden]) .suggest-product[data-sku="HOO-BLU"]'),
+                           message="the blue hoodie")[0]  # fmt: skip
+    product.click()
+    browser.wait(lambda d: "/products/HOO-BLU/" in d.current_url)
+    browser.wait(lambda d: browser.find("#product-name").text == "Blue hoodie")
+    browser.screenshot("product")
+
+
+def test_staff_see_the_popular_queries_suggested_and_hide_one(browser, staff_user, catalog_dir):
+    small_shop(catalog_dir, generation=False)
+    now = timezone.now()
+    for minutes, (query, results) in enumerate([("red tent", 4)] * 3 + [("blue kayak", 0)] * 2 + [("tent", 4)] * 2):
+        SearchLog.objects.create(kind="text", query=query, normalized_query=query, result_count=results,
+                                 latency_ms=8.0, created_at=now - timedelta(minutes=minutes + 1))  # fmt: skip
+    browser.log_in("operator", STAFF_PASSWORD)
+    browser.find("#dashboard-links a[href='/admin/suggestions/']").click()
+    assert "No searches counted yet" in browser.wait_for("#popular-queries").text
+
+    browser.find("#refresh-button").click()
+    rows = {row.get_attribute("data-query"): row.text for row in browser.wait(
+        lambda d: browser.find_all("#popular-queries tr[data-query]"), message="the counted queries")}  # fmt: skip
+    assert "offered" in rows["red tent"] and " 3 " in f" {rows['red tent']} "
+    assert "no results" in rows["blue kayak"]
+    assert "recounted" in browser.find(".messagelist").text.lower()
+    browser.screenshot("popular-queries")
+
+    browser.find("#id_q").send_keys("re")
+    browser.find("#preview-button").click()
+    preview = browser.wait_for("#preview")
+    assert "red tent" in preview.text and browser.find_all("#preview tr[data-sku]")
+    browser.screenshot("preview")
+
+    browser.find('#popular-queries tr[data-query="red tent"] input[type=submit]').click()
+    browser.wait(lambda d: "hidden" in browser.find('#popular-queries tr[data-query="red tent"]').text)
+    browser.find("#id_q").send_keys("re")
+    browser.find("#preview-button").click()
+    browser.wait(lambda d: "red tent" not in browser.find("#preview").text, message="the hidden query is not offered")
+    browser.screenshot("hidden")
+
+
+# --- merchandising --------------------------------------------------------------------------------------------------
+
+
+def test_a_shopper_sorts_by_price_and_a_redirect_rule_takes_them_to_its_page(browser, catalog_dir):
+    from decimal import Decimal
+
+    from catalog.models import Product
+    from search.documents import search_documents_update
+    from search.merchandising import merchandising_changed
+    from search.models import QueryRule
+
+    small_shop(catalog_dir)
+    for n, product in enumerate(Product.objects.order_by("sku")):
+        Product.objects.filter(pk=product.pk).update(price=Decimal(10 + (n * 37) % 90))
+    search_documents_update()
+    browser.open("/?category=Outdoor")
+    browser.wait(lambda d: len(browser.find_all("#products .card")) == 16)
+    from selenium.webdriver.support.ui import Select
+
+    Select(browser.find("#sort-select")).select_by_value("price_desc")
+    browser.wait(lambda d: "sort=price_desc" in d.current_url)
+    expected = list(Product.objects.order_by("-price", "id").values_list("sku", flat=True)[:16])
+    browser.wait(lambda d: [c.get_attribute("data-sku") for c in browser.find_all("#products .card")] == expected,
+                 message="cards in price order")  # fmt: skip
+    browser.screenshot("sorted-by-price")
+
+    QueryRule.objects.create(name="help", match="equals", pattern="help", redirect_url=browser.base_url + "/healthz")
+    merchandising_changed()
+    browser.open("/?q=help")
+    browser.wait(lambda d: d.current_url.endswith("/healthz"), message="the rule's redirect was followed")
+
+
+def test_staff_write_a_rule_and_a_synonym_in_the_admin_and_preview_the_rule(browser, staff_user, catalog_dir):
+    from search.models import QueryRule, SynonymSet
+
+    small_shop(catalog_dir)
+    browser.log_in("operator", STAFF_PASSWORD)
+    browser.open("/admin/search/synonymset/add/")
+    browser.find("#id_terms").send_keys("tent,shelter")
+    browser.find("input[name=_save]").click()
+    browser.wait_for("#result_list")
+    assert SynonymSet.objects.get().terms == ["tent", "shelter"]
+    browser.screenshot("synonyms")
+
+    browser.open("/admin/search/queryrule/add/")
+    browser.find("#id_name").send_keys("bottles on tents")
+    browser.find("#id_enabled").click()  # saved disabled: previewed before it goes live
+    browser.find("#id_pattern").send_keys("tent")
+    pins = browser.find("#id_pins")
+    pins.clear()
+    pins.send_keys('[{"sku": "BOT-BLU", "position": 1}]')
+    browser.find("input[name=_save]").click()
+    browser.wait_for("#result_list")
+    rule = QueryRule.objects.get()
+    assert rule.enabled is False and rule.pins == [{"sku": "BOT-BLU", "position": 1}]
+    browser.screenshot("rules")
+
+    browser.find("#result_list a[href*='playground']").click()
+    browser.wait_for("#rules-after")
+    after = [row.get_attribute("data-sku") for row in browser.find_all("#rules-after tbody tr")]
+    before = [row.get_attribute("data-sku") for row in browser.find_all("#rules-before tbody tr")]
+    assert after[0] == "BOT-BLU" and "BOT-BLU" not in before and before[0].startswith("TEN")
+    browser.screenshot("rule-preview")
+
+
+# --- facet setup ----------------------------------------------------------------------------------------------------
+
+
+def test_a_merchandiser_makes_an_attribute_a_facet_and_shoppers_see_its_label(browser, staff_user, catalog_dir):
+    photo = catalog_dir.add_photo("jacket.jpg")
+    for sku, name, material, colour in [("J1", "Storm jacket", "Nylon", "Black"), ("J2", "Rain jacket", "Polyester",
+                                         "Blue"), ("J3", "Wool jacket", "Wool", "Red")]:  # fmt: skip
+        catalog_dir.add_product(sku=sku, name=f"{name} EverCool&trade;", categories=["Outdoor/Jackets"], price="80",
+                                images=[photo], attributes={"color": colour, "material": material,
+                                                            "eco_collection": "Yes"})  # fmt: skip
+    catalog_import(path=catalog_dir.write())
+    browser.log_in("operator", STAFF_PASSWORD)
+    browser.find("a[href$='/admin/facet-setup/']").click()
+    table = browser.wait_for("#facet-setup")
+    assert "eco_collection" in table.text and "Nylon" in table.text
+    browser.screenshot("facet-setup")
+
+    # the merchandiser makes material a facet called "Fabric", shown first
+    row = "#facet-setup tr[data-name=material] "
+    label = browser.find(row + "input[name$='-label']")
+    label.clear()
+    label.send_keys("Fabric")
+    position = browser.find(row + "input[name$='-position']")
+    position.clear()
+    position.send_keys("5")
+    browser.find(row + "input[name$='-facet']").click()
+    browser.find("#facet-setup-save").click()
+    browser.wait(lambda d: "Facet setup saved" in browser.find("body").text, message="saved")
+    assert browser.find("#refresh-state").text == "done"
+    browser.screenshot("facet-setup-saved")
+
+    # shoppers see it, labelled, before the other facets, and clean names
+    browser.open("/?q=jacket")
+    title = browser.wait_for(".facet[data-facet=material] h3")
+    assert title.get_attribute("textContent") == "Fabric"  # shown in capitals by the style sheet
+    assert browser.find_all(".facet")[0].get_attribute("data-facet") == "material"
+    assert "EverCool™" in browser.find(".card-name").text
+    browser.find(".facet[data-facet=material] a").click()
+    browser.wait(lambda d: browser.find_all(".chip[data-filter=material]"), message="filter chip")
+    assert browser.find(".chip[data-filter=material]").get_attribute("textContent").startswith("Fabric:")
+    browser.screenshot("storefront-facet")
+
+    # and the product page shows the labels, not the keys
+    browser.open("/products/J1/")
+    browser.wait(lambda d: browser.find_all("#product-attributes dt"), message="attributes")
+    labels = [dt.get_attribute("textContent") for dt in browser.find_all("#product-attributes dt")]
+    assert labels[0] == "Fabric" and "Eco collection" in labels and "eco_collection" not in labels
+    browser.screenshot("product-labels")

@@ -68,8 +68,9 @@ def test_a_product_change_updates_its_document_marks_it_stale_and_drops_cached_r
         assert product.embeddings_stale and product.content_version == content_version + 1
         assert cached_result(key) is not None
         assert cache.get(VOCABULARY_VERSION_KEY) == version
-    # (the commit hooks: queue the stale embedding, drop cached results, bump the vocabulary version)
-    assert len(callbacks) == 3
+    # (the commit hooks: queue the stale embedding, drop cached results, bump the vocabulary version, make this
+    # process's suggestion index look at it)
+    assert len(callbacks) == 4
 
     assert cached_result(key) is None
     assert cache.get(VOCABULARY_VERSION_KEY) != version

@@ -85,7 +85,7 @@ def test_db_is_postgres_with_pgvector(services):
     assert services["db"]["image"].startswith("pgvector/pgvector")
 
 
-@pytest.mark.parametrize("name", ["db", "redis", "web", "worker"])
+@pytest.mark.parametrize("name", ["db", "db-replica", "redis", "web", "worker"])
 def test_long_running_services_have_a_healthcheck(services, name):
     healthcheck = services[name].get("healthcheck")
     assert healthcheck, f"{name} has no healthcheck"
@@ -202,3 +202,67 @@ def test_dockerfile_installs_requirements_before_copying_the_source():
     source = min(i for i, args in copies if args.split()[-2:] == [".", "."])
     install = next(i for i, (n, args) in enumerate(instructions) if n == "RUN" and "pip install" in args)
     assert requirements < install < source
+
+
+# --- a primary, a streaming replica, several workers ------------------------------------------------------------
+
+
+def mounted_scripts(service: dict) -> dict[str, Path]:
+    """Container path -> the repository file of each ``./`` bind mount of a service."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith("./"):
+            mounts[target] = ROOT / source
+    return mounts
+
+
+def test_db_replica_is_a_streaming_replica_of_db(compose, services):
+    # given the replica service and the script its entry point runs
+    replica = services["db-replica"]
+    assert replica["image"] == services["db"]["image"]  # pgvector there too: search reads vectors from it
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    entrypoint = argv(replica["entrypoint"])
+    text = mounted_scripts(replica)[entrypoint[-1]].read_text()
+    # then on an empty volume it copies the primary it names as a standby (-R), and hands over to the image's own
+    # entry point, which starts PostgreSQL on that copy
+    assert replica["environment"]["PRIMARY_HOST"] == "db"
+    assert "pg_basebackup" in text and "--write-recovery-conf" in text and "--wal-method=stream" in text
+    assert 'PG_VERSION" ]' in text and 'exec docker-entrypoint.sh "$@"' in text
+    assert argv(replica["command"])[0] == "postgres" and "hot_standby_feedback=on" in argv(replica["command"])
+    # and its data lives on a volume of its own
+    data = [volume.split(":")[0] for volume in replica["volumes"] if volume.endswith("/var/lib/postgresql/data")]
+    assert data == ["replicadata"] and "replicadata" in compose["volumes"]
+
+
+def test_db_lets_the_replica_stream_with_its_own_role(services):
+    # given the script the primary runs once on an empty volume
+    db, replica = services["db"], services["db-replica"]
+    scripts = mounted_scripts(db)
+    init = [path for target, path in scripts.items() if target.startswith("/docker-entrypoint-initdb.d/")]
+    assert len(init) == 1
+    text = init[0].read_text()
+    # then it makes a replication role and lets it connect for replication, with the credentials the replica uses
+    assert "WITH REPLICATION LOGIN" in text and "host replication $REPLICATION_USER" in text
+    for name in ("REPLICATION_USER", "REPLICATION_PASSWORD"):
+        assert db["environment"][name] == replica["environment"][name]
+
+
+def test_replica_scripts_are_valid_bash():
+    import subprocess
+
+    for script in (ROOT / "docker").glob("*.sh"):
+        assert subprocess.run(["bash", "-n", str(script)], capture_output=True).returncode == 0, script
+
+
+def test_web_reads_from_the_replica_with_the_primarys_credentials(compose, services):
+    shared = compose["x-app-env"]
+    primary = shared["DATABASE_URL"]
+    replicas = shared["DATABASE_REPLICA_URLS"].split(",")
+    assert services["web"]["environment"]["DATABASE_REPLICA_URLS"] == shared["DATABASE_REPLICA_URLS"]
+    assert replicas == [primary.replace("@db:", "@db-replica:")]
+    assert "DATABASE_REPLICA_URLS" in settings_env_names()
+
+
+def test_several_workers(services):
+    assert services["worker"]["deploy"]["replicas"] >= 2

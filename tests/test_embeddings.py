@@ -446,19 +446,35 @@ def build_job_of_120_products(catalog_dir) -> Job:
 
 def kill_mid_build(worker, generation: EmbeddingGeneration) -> None:
     """SIGKILL ``worker`` (no clean-up) once it has built 20 products, and check it stopped mid-build."""
-    first_id = Product.objects.order_by("id").values_list("id", flat=True).first()
+    built = ProductEmbedding.objects.filter(generation=generation)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if EmbeddingGeneration.objects.get(pk=generation.pk).build_cursor >= first_id + 20:
+            if built.count() >= 20:
                 break
             time.sleep(0.01)
     finally:
         worker.stop(signal.SIGKILL)
     generation.refresh_from_db()
     assert generation.state == EmbeddingGeneration.State.BUILDING
-    last_id = Product.objects.order_by("-id").values_list("id", flat=True).first()
-    assert 0 < generation.build_cursor < last_id, "the worker was not killed mid-build"
+    assert 0 < built.count() < Product.objects.count(), "the worker was not killed mid-build"
+    advisory_locks_released()
+
+
+def advisory_locks_released() -> None:
+    """Wait until PostgreSQL has noticed that a killed process's connections closed (it takes a moment on a busy
+    machine), and so released the locks they held (jobs', builds', chunks')."""
+    deadline = time.monotonic() + 30
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+            if not cursor.fetchone()[0]:
+                return
+        assert time.monotonic() < deadline, "a killed process's advisory locks were not released within 30 s"
+        time.sleep(0.05)
 
 
 def assert_one_row_per_product_and_photo(generation: EmbeddingGeneration) -> None:
@@ -485,14 +501,18 @@ def test_a_build_killed_mid_batch_and_run_again_leaves_exactly_one_row_per_produ
     # when the worker is killed (SIGKILL, no clean-up) while it is building
     kill_mid_build(worker, generation)
 
-    # then what it left is consistent: rows exactly for the products up to its cursor
-    done = Product.objects.filter(id__lte=generation.build_cursor).count()
-    assert ProductEmbedding.objects.filter(generation=generation).count() == done
+    # then what it left is consistent: rows exactly for the products up to its chunk's cursor
+    chunk = generation.build_chunks.get()  # 120 products: one chunk
+    done = Product.objects.filter(id__lte=chunk.cursor).count()
+    assert ProductEmbedding.objects.filter(generation=generation).count() == done == chunk.products
 
     # when the job runs again (as a redelivered task would)
     job_run(job=Job.objects.get(pk=job.pk))
 
-    # then every product has exactly one row, every photo exactly one, and the generation is active
+    # then the chunk was taken over and resumed, every product has exactly one row, every photo exactly one, and
+    # the generation is active
+    chunk.refresh_from_db()
+    assert chunk.state == "done" and chunk.attempts == 2 and chunk.products == 120
     assert_one_row_per_product_and_photo(generation)
     assert active_generation() == generation
 

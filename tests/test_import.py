@@ -12,12 +12,27 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from PIL import Image
 
+from catalog import bulk, services
 from catalog.models import Category, Product, ProductImage, Review, Variant
-from catalog.services import catalog_import
 
 from .conftest import DEMO_CATALOG, jpeg_bytes
 
 pytestmark = pytest.mark.django_db
+
+_MODE = {"bulk": False}
+
+
+@pytest.fixture(autouse=True, params=["lines", "bulk"])
+def import_mode(request, monkeypatch):
+    """Every test runs on both paths: line by line, and in bulk with batches of 3 lines (so that a file spans
+    several batches, and a sku repeated or a variant moved crosses a batch's edge)."""
+    _MODE["bulk"] = request.param == "bulk"
+    monkeypatch.setattr(bulk, "BATCH_LINES", 3)
+    return request.param
+
+
+def catalog_import(**options):
+    return services.catalog_import(bulk=_MODE["bulk"], **options)
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -193,6 +193,110 @@ def test_scores_are_standard_scores_against_the_catalogs_usual_margin():
     assert scores[-1] > 8 and np.all(np.abs(scores[:-1]) < 1.5)
 
 
+# --- the checks on hand-made vectors (no database) ----------------------------------------------------------------
+
+
+def _vectors(products: list[dict], photos: list[dict]) -> checks.CatalogVectors:
+    """CatalogVectors from plain lists: products {sku, text, colours}, photos {product, image, colours}."""
+    return checks.CatalogVectors(
+        product_ids=list(range(1, len(products) + 1)),
+        skus=[p["sku"] for p in products],
+        names=[p["sku"] for p in products],
+        categories=["Outdoor/Things"] * len(products),
+        colours=[p.get("colours", []) for p in products],
+        text=checks._unit(np.array([p["text"] for p in products], dtype=float)),
+        image=np.zeros((len(products), len(photos[0]["image"]))),
+        photo_ids=list(range(1, len(photos) + 1)),
+        photo_names=[f"images/{i}.jpg" for i in range(len(photos))],
+        photo_product=np.array([p["product"] for p in photos]),
+        photo_colours=[p.get("colours", []) for p in photos],
+        photo_image=checks._unit(np.array([p["image"] for p in photos], dtype=float)),
+    )
+
+
+def _held(joint: np.ndarray, product_text: np.ndarray, palette=(), reading=None) -> checks.HeldOut:
+    """One round of one fold: every photo's held-out vector ``joint`` against ``product_text``."""
+    return checks.HeldOut(
+        fold=np.zeros((1, len(joint)), dtype=int),
+        photo_joint=checks._unit(joint)[None],
+        product_text=checks._unit(product_text)[None, None],
+        palette=list(palette),
+        colour_log_probability=reading,
+    )
+
+
+def test_a_photo_that_also_looks_like_the_other_products_photos_ranks_above_one_that_only_reads_like_its_text():
+    # given 12 products with two photos each (each product's photos alike, products apart), where the held-out text
+    # side sees photo 0 of product 0 and photo 0 of product 1 equally close to product 11's text, but only the
+    # first of them also looks like product 11's own photos
+    rng = np.random.default_rng(0)
+    count, dim = 12, 16
+    looks = checks._unit(rng.normal(size=(count, dim)))
+    products = [{"sku": f"P{i}", "text": looks[i]} for i in range(count)]
+    photos = [{"product": i, "image": looks[i] + 0.05 * rng.normal(size=dim)} for i in range(count) for _ in (0, 1)]
+    photos[0]["image"] = looks[11] + 0.05 * rng.normal(size=dim)  # product 11's photo on product 0
+    joint = np.array([p["image"] for p in photos])
+    joint[0] = 0.6 * looks[11] + 0.4 * looks[0]  # both read as product 11 by the text, a little as their own
+    joint[2] = 0.6 * looks[11] + 0.4 * looks[1]
+    vectors = _vectors(products, photos)
+
+    # when the photo check runs
+    findings = checks.photos_of_other_products(vectors, _held(joint, looks), twins=set())
+
+    # then both point at product 11, and the one whose photos agree comes first, with the photos as evidence
+    ranked = [f.photo for f in sorted(findings, key=lambda f: -f.score)]
+    assert ranked.index(0) < ranked.index(2)
+    first = next(f for f in findings if f.photo == 0)
+    assert first.other_product == 11 and "photos" in first.evidence and first.details["photos_other"] > 0.9
+
+
+def test_one_colour_finding_per_product_names_its_other_contradicted_colours_and_skips_a_repeat_listing():
+    # given a reader of three colours and 30 products whose one photo reads as the colour they state, and product
+    # 0 stating Black and White whose Black and White photos both read Red, product 1 a repeat listing of it
+    palette = ["Black", "Red", "White"]
+    products = [{"sku": f"P{i}", "text": [1.0, i], "colours": [palette[i % 3]]} for i in range(30)]
+    photos = [{"product": i, "image": [1.0, i], "colours": products[i]["colours"]} for i in range(30)]
+    reading = [[0.8 if c == products[i]["colours"][0] else 0.1 for c in palette] for i in range(30)]
+    for product in (0, 1):
+        products[product]["colours"] = ["Black", "White"]
+        photos[product]["colours"] = ["Black"]
+        reading[product] = [0.04, 0.92, 0.04]
+        photos.append({"product": product, "image": [1.0, 0.5], "colours": ["White"]})
+        reading.append([0.06, 0.88, 0.06])
+    vectors = _vectors(products, photos)
+    held = _held(np.ones((len(photos), 2)), np.ones((len(products), 2)), palette, np.log(np.array(reading)))
+
+    # when the colour check runs, product 1 being the later listing of a near-duplicate pair
+    findings = checks.colours_contradicted(vectors, held, repeats={1})
+
+    # then product 0 has one finding, its worst colour, naming the other; the repeat listing has none
+    listed = [f for f in findings if f.flagged]
+    assert [(f.product, f.details["stated"], f.details["looks"]) for f in listed] == [(0, "Black", "Red")]
+    assert "also White looks Red" in listed[0].evidence
+    assert not any(f.product == 1 for f in findings)
+
+
+def test_held_out_heads_judge_each_photo_in_every_round_by_a_head_that_never_saw_it(catalog_dir):
+    # given the planted catalog's vectors
+    catalog_import(path=write_planted_catalog(catalog_dir))
+    generation = build_generation()
+    vectors = catalog_vectors(generation)
+    from embeddings.services.embedding import generation_models
+    from quality.heldout import heldout_project
+
+    # when photos are projected by held-out heads, 2 rounds of 3 folds
+    encoders, _head = generation_models(generation)
+    held = heldout_project(vectors=vectors, encode_texts=encoders.text.encode_texts, folds=3, rounds=2)
+
+    # then every round splits the photos its own way into 3 folds, and each photo has a vector in every round
+    photos = len(vectors.photo_ids)
+    assert held.fold.shape == (2, photos) and held.photo_joint.shape[:2] == (2, photos)
+    assert held.product_text.shape[:3] == (2, 3, len(vectors.skus))
+    assert {0, 1, 2} == set(held.fold[0].tolist()) == set(held.fold[1].tolist())
+    assert (held.fold[0] != held.fold[1]).any()
+    assert np.allclose(np.linalg.norm(held.photo_joint, axis=-1), 1.0, atol=1e-4)
+
+
 # --- export -----------------------------------------------------------------------------------------------------
 
 

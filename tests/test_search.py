@@ -291,6 +291,53 @@ def test_similar_items_weigh_the_catalogs_own_categories_on_top_of_the_fused_vec
     assert sorted(top()) == ["TEN-BLU", "TEN-GRE", "TEN-YEL"]
 
 
+def test_similar_items_put_the_same_kind_at_the_same_price_or_a_step_up_before_cheaper_ones(settings):
+    from recommendations.selectors import similar_ranking
+
+    # given a tent, a slightly closer cheaper tent, a dearer tent and a dearer jacket closest of all
+    generation = tiny_generation({
+        "TENT": {"text": [1, 0], "joint": [1, 0]},
+        "CHEAP-TENT": {"text": [1, 0], "joint": [0.985, 0.174]},  # 10 degrees off
+        "DEAR-TENT": {"text": [1, 0], "joint": [0.966, 0.259]},  # 15 degrees off
+        "DEAR-JACKET": {"text": [1, 0], "joint": [1, 0.01]},
+    })  # fmt: skip
+    tents = Category.objects.create(path="Gear/Tents", name="Tents", depth=1)
+    jackets = Category.objects.create(path="Men/Jackets", name="Jackets", depth=1)
+    for sku, price, category in [("TENT", "100", tents), ("CHEAP-TENT", "80", tents), ("DEAR-TENT", "120", tents),
+                                 ("DEAR-JACKET", "300", jackets)]:  # fmt: skip
+        Product.objects.filter(sku=sku).update(price=Decimal(price), currency="USD", primary_category=category)
+    product = Product.objects.select_related("primary_category").get(sku="TENT")
+    skus = dict(Product.objects.values_list("id", "sku"))
+
+    def order(**weights: float) -> list[str]:
+        ranking = similar_ranking(product=product, generation=generation, k=3, same_category=False, in_stock=None,
+                                  weights=weights, relevance_weight=1.0)  # fmt: skip
+        return [skus[r.product_id] for r in ranking]
+
+    # when the price tier is off, the fused vector and the categories decide; then it is on (the default)
+    assert order(price=0.0) == ["CHEAP-TENT", "DEAR-TENT", "DEAR-JACKET"]
+    assert settings.SIMILAR_SIGNAL_WEIGHTS["price"] > 0
+    # then the dearer tent comes first; the dearer jacket gains nothing from its price (another kind)
+    assert order() == ["DEAR-TENT", "CHEAP-TENT", "DEAR-JACKET"]
+    # a price in another currency is no evidence either way: the tier of the product's own price
+    Product.objects.filter(sku="DEAR-TENT").update(currency="EUR")
+    ranking = similar_ranking(product=product, generation=generation, k=3, same_category=False, in_stock=None)
+    assert {skus[r.product_id]: r.signals.get("price", (0, 0.0))[1] for r in ranking} == {
+        "DEAR-TENT": 0.5, "CHEAP-TENT": 0.0, "DEAR-JACKET": 0.0,
+    }  # fmt: skip
+
+
+def test_price_tier_is_half_at_the_same_price_and_saturates_a_tenth_away():
+    from recommendations.selectors import price_tier
+
+    assert price_tier(100.0, 100.0) == 0.5
+    assert price_tier(110.0, 100.0) == pytest.approx(1.0) and price_tier(300.0, 100.0) == 1.0
+    assert price_tier(100.0 / 1.1, 100.0) == pytest.approx(0.0) and price_tier(50.0, 100.0) == 0.0
+    assert 0.5 < price_tier(104.0, 100.0) < price_tier(108.0, 100.0) < 1.0
+    assert price_tier(None, 100.0) == 0.5  # no price in the product's currency: no evidence
+    assert (price_tier(5.0, 0.0), price_tier(0.0, 0.0), price_tier(0.0, 5.0)) == (1.0, 0.5, 0.0)
+
+
 def test_similar_items_are_stored_and_served_from_the_stored_list(api, small_shop, django_assert_max_num_queries):
     from recommendations.models import SimilarList
 

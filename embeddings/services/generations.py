@@ -15,9 +15,11 @@ from catalog.models import Product
 from ..indexes import indexes_create, indexes_drop
 from ..models import EmbeddingGeneration, TrainedHead
 from ..neural.encoders import EncoderSpec, load_encoders
+from ..selectors import build_chunks_summary
 from ..signals import generation_activated
+from .build_chunks import build_chunks_plan, build_chunks_work, build_runners_send
 from .calibration import relevance_calibrate
-from .embedding import generation_models, products_embed
+from .embedding import generation_models
 from .freshness import products_stale_reconcile
 from .jobs import JobProgress
 from .training import (
@@ -123,10 +125,16 @@ COPIED_VECTOR_COLUMNS = (
 )  # fmt: skip
 
 
-def generation_build(*, generation: EmbeddingGeneration, progress: JobProgress | None = None) -> EmbeddingGeneration:
-    """Embed every product into ``generation`` (resuming after the last finished batch), index it, mark it ready.
+def generation_build(
+    *, generation: EmbeddingGeneration, progress: JobProgress | None = None, runners: int = 0
+) -> EmbeddingGeneration:
+    """Embed every product into ``generation``, index it, mark it ready; a re-run after a crash resumes.
 
-    Only one process builds a generation at a time (a PostgreSQL advisory lock); a second one returns at once.
+    The products are embedded in id-range chunks (``build_chunks``) that any worker process may take: this process
+    plans them (once), sends ``runners`` chunk-runner tasks to the workers, takes chunks itself, waits for the ones
+    others run (taking over those whose process died), and then runs the final steps, once. Its progress counts every
+    process's products. Only one process builds a generation at a time (a PostgreSQL advisory lock); a second one
+    returns at once.
     """
     progress = progress or JobProgress()
     if generation.state != EmbeddingGeneration.State.BUILDING:
@@ -135,24 +143,22 @@ def generation_build(*, generation: EmbeddingGeneration, progress: JobProgress |
         raise GenerationError(f"generation {generation.pk} is being built by another process")
     try:
         generation_models(generation)  # load (and fail) before the first batch
-        total = Product.objects.count()
-        done = Product.objects.filter(id__lte=generation.build_cursor).count()
-        progress.start(total=total, message=f"embedding products into generation {generation.pk}")
-        progress.advance(done)
-        while True:
-            batch = list(
-                Product.objects.filter(id__gt=generation.build_cursor)
-                .order_by("id")
-                .values_list("id", flat=True)[: settings.EMBEDDING_BATCH_SIZE]
-            )
-            if not batch:
-                break
-            with transaction.atomic():
-                products_embed(generation=generation, product_ids=batch)
-                generation.build_cursor = batch[-1]
-                EmbeddingGeneration.objects.filter(pk=generation.pk).update(build_cursor=batch[-1])
-            done += len(batch)
-            progress.advance(done)
+        build_chunks_plan(generation=generation)
+        # A build started before chunks existed embedded the products up to its cursor already.
+        before = Product.objects.filter(id__lte=generation.build_cursor).count() if generation.build_cursor else 0
+        summary = build_chunks_summary(generation.pk)
+        progress.start(total=before + summary.total, message=f"embedding products into generation {generation.pk}")
+
+        def report() -> None:
+            summary = build_chunks_summary(generation.pk)
+            done = before + summary.products
+            progress.total = max(progress.total, done)  # products added since the plan are in the last chunk
+            progress.advance(done, detail=summary.detail())
+
+        report()
+        build_runners_send(generation_id=generation.pk, count=min(runners, summary.pending + summary.running - 1))
+        build_chunks_work(generation_id=generation.pk, wait=True, on_progress=report)
+        report()
         indexes_create(generation)
         relevance_calibrate(generation=generation)
         generation.state = EmbeddingGeneration.State.READY

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from django.db import DatabaseError, connection
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ..models import Job
@@ -43,18 +44,19 @@ def job_lock(job_id: int) -> Iterator[bool]:
                 logger.warning("job %s: lock not released (connection lost)", job_id)
 
 
-class JobHeartbeat:
-    """While the block runs, a daemon thread stamps the job's ``heartbeat_at`` every ``interval`` seconds: a
-    thread, so the heartbeat goes on during a long batch or a training epoch. It has its own database connection
-    and closes it when it stops; a killed process takes the thread, and the heartbeat, with it."""
+class RowHeartbeat:
+    """While the block runs, a daemon thread stamps ``heartbeat_at`` on the rows ``rows()`` selects every
+    ``interval`` seconds: a thread, so the heartbeat goes on during a long batch or a training epoch. It has its own
+    database connection and closes it when it stops; a killed process takes the thread, and the heartbeat, with it."""
 
-    def __init__(self, job_id: int, *, interval: float):
-        self.job_id = job_id
+    def __init__(self, rows: Callable[[], QuerySet], *, interval: float, name: str):
+        self.rows = rows
         self.interval = interval
+        self.name = name
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=name, daemon=True)
 
-    def __enter__(self) -> JobHeartbeat:
+    def __enter__(self) -> RowHeartbeat:
         self._thread.start()
         return self
 
@@ -66,25 +68,42 @@ class JobHeartbeat:
         try:
             while not self._stop.wait(self.interval):
                 try:
-                    Job.objects.filter(pk=self.job_id, state=Job.State.RUNNING).update(heartbeat_at=timezone.now())
+                    self.rows().update(heartbeat_at=timezone.now())
                 except DatabaseError:
-                    logger.warning("job %s: heartbeat not written", self.job_id, exc_info=True)
+                    logger.warning("%s: not written", self.name, exc_info=True)
                     connection.close()  # a broken connection is not reused: the next beat opens a new one
         finally:
             connection.close()  # this thread's own connection
 
 
+class JobHeartbeat(RowHeartbeat):
+    """The heartbeat of a running job (``jobs_requeue_stalled`` reads it)."""
+
+    def __init__(self, job_id: int, *, interval: float):
+        self.job_id = job_id
+        super().__init__(
+            lambda: Job.objects.filter(pk=job_id, state=Job.State.RUNNING), interval=interval,
+            name=f"job-{job_id}-heartbeat",
+        )  # fmt: skip
+
+
+# The terminal's progress callback: (done, total, message, detail); a new message starts a new phase (a new bar),
+# the detail (which chunks, which workers) changes within one.
+ProgressCallback = Callable[[int, int, str, str], None]
+
+
 class JobProgress:
-    def __init__(self, job: Job | None = None, callback: Callable[[int, int, str], None] | None = None):
+    def __init__(self, job: Job | None = None, callback: ProgressCallback | None = None):
         self.job = job
         self.callback = callback
         self._last_write = 0.0
         self.done = 0
         self.total = 0
         self.message = ""
+        self.detail = ""
 
     def start(self, *, total: int, message: str) -> None:
-        self.done, self.total, self.message = 0, total, message
+        self.done, self.total, self.message, self.detail = 0, total, message, ""
         if self.job is not None:
             fields = {"state": Job.State.RUNNING, "done": 0, "total": total, "message": message[:255]}
             if self.job.started_at is None:
@@ -92,13 +111,15 @@ class JobProgress:
             Job.objects.filter(pk=self.job.pk).update(**fields, updated_at=timezone.now())
         self._notify(force=True)
 
-    def advance(self, done: int) -> None:
+    def advance(self, done: int, *, detail: str | None = None) -> None:
         self.done = done
+        if detail is not None:
+            self.detail = detail
         self._notify(force=done >= self.total)
 
     def _notify(self, *, force: bool) -> None:
         if self.callback:
-            self.callback(self.done, self.total, self.message)
+            self.callback(self.done, self.total, self.message, self.detail)
         now = time.monotonic()
         if self.job is not None and (force or now - self._last_write >= PROGRESS_INTERVAL_SECONDS):
             Job.objects.filter(pk=self.job.pk).update(done=self.done, total=self.total, updated_at=timezone.now())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from .generations import (
     generation_create,
     generations_collect,
 )
-from .jobs import JobHeartbeat, JobProgress, job_lock
+from .jobs import JobHeartbeat, JobProgress, ProgressCallback, job_lock
 from .training import alignment_train
 
 logger = logging.getLogger(__name__)
@@ -52,11 +51,13 @@ def _job_enqueue(job_id: int) -> None:
     transaction.on_commit(enqueue)
 
 
-def job_run(*, job: Job, callback: Callable[[int, int, str], None] | None = None) -> str:
-    """Run ``job`` to the end. A re-run after a crash continues: a build resumes from its generation's cursor.
+def job_run(*, job: Job, callback: ProgressCallback | None = None, runners: int | None = None) -> str:
+    """Run ``job`` to the end. A re-run after a crash continues: a build resumes with the chunks not yet done.
 
-    One process at a time runs a job (its advisory lock): a second delivery of its task returns at once, as does a
-    run of a job that is done or failed. While it runs, the job's heartbeat shows it is alive."""
+    A build shares its chunks with ``runners`` chunk-runner tasks it sends to the workers (the job's option
+    ``runners`` wins; none given: 0, the whole build in this process). One process at a time runs a job (its advisory
+    lock): a second delivery of its task returns at once, as does a run of a job that is done or failed. While it
+    runs, the job's heartbeat shows it is alive."""
     with job_lock(job.pk) as locked:
         if not locked:
             return f"job {job.pk} is already running in another process"
@@ -70,10 +71,10 @@ def job_run(*, job: Job, callback: Callable[[int, int, str], None] | None = None
             state=Job.State.RUNNING, heartbeat_at=now, started_at=job.started_at, updated_at=now
         )
         with JobHeartbeat(job.pk, interval=settings.JOB_HEARTBEAT_SECONDS):
-            return _job_run_locked(job=job, callback=callback)
+            return _job_run_locked(job=job, callback=callback, runners=runners)
 
 
-def _job_run_locked(*, job: Job, callback: Callable[[int, int, str], None] | None) -> str:
+def _job_run_locked(*, job: Job, callback: ProgressCallback | None, runners: int | None) -> str:
     from ..tasks import TRANSIENT_ERRORS
 
     progress = JobProgress(job, callback)
@@ -93,7 +94,8 @@ def _job_run_locked(*, job: Job, callback: Callable[[int, int, str], None] | Non
             )
             Job.objects.filter(pk=job.pk).update(generation=generation, head=generation.head)
         if generation.state == EmbeddingGeneration.State.BUILDING:
-            generation_build(generation=generation, progress=progress)
+            runners = int(options.get("runners", runners or 0))
+            generation_build(generation=generation, progress=progress, runners=runners)
         if options.get("activate", True):
             generation = generation_activate(generation=generation)
         notes = build_notes(generation)

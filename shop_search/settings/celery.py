@@ -47,6 +47,10 @@ CELERY_BEAT_SCHEDULE = {
     # Warms the popular queries of a newly active generation if the on-activation task was missed.
     "search.warm_cache": {"task": "search.warm_cache", "schedule": 300.0},
     "search.rescale_popularity": {"task": "search.rescale_popularity", "schedule": crontab(hour=4, minute=7)},
+    # What sort=popularity orders by: the storefront events of the last SEARCH_POPULARITY_DAYS days.
+    "search.refresh_product_popularity": {"task": "search.refresh_product_popularity", "schedule": crontab(minute=17)},
+    # The popular queries autocomplete offers, recounted from the search log (one aggregate over its window).
+    "search.refresh_suggestions": {"task": "search.refresh_suggestions", "schedule": 600.0},
     # Safety net for the on-commit trigger (and what keeps working while the broker was down at commit time).
     "embeddings.embed_stale": {"task": "embeddings.embed_stale", "schedule": 60.0},
     # A small bookkeeping task: on the default queue, not behind embedding batches; a run no worker took in time

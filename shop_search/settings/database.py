@@ -49,3 +49,23 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
 DATABASES["default"]["OPTIONS"].update(keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+# Read replicas (shop_search/db.py): comma-separated URLs of streaming replicas of DATABASE_URL's server. Storefront
+# reads (search, photo search, similar items, products, categories, suggestions) go to them, round robin, skipping
+# one that is down or has not replayed the last catalog write; everything else goes to the primary. Empty: none.
+DATABASE_REPLICA_URLS = env.list("DATABASE_REPLICA_URLS", default=[])
+# A replica that fails to connect is left alone for this long (each process tries it again after it).
+DATABASE_REPLICA_RETRY_SECONDS = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=10.0)
+# Seconds to wait for a replica's connection (libpq's minimum is 2): what a replica that went away costs a request,
+# once per DATABASE_REPLICA_RETRY_SECONDS per process.
+DATABASE_REPLICA_CONNECT_TIMEOUT = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=2)
+DATABASE_REPLICAS: list[str] = []  # their aliases in DATABASES: replica1, replica2, ...
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _replica = env.db_url_config(_url)
+    _replica["OPTIONS"] = {**DATABASES["default"]["OPTIONS"], **_replica.get("OPTIONS", {}),
+                           "connect_timeout": DATABASE_REPLICA_CONNECT_TIMEOUT}  # fmt: skip
+    _replica.update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True,
+                    TEST={"MIRROR": "default"})  # fmt: skip
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+DATABASE_ROUTERS = ["shop_search.db.ReplicaRouter"]

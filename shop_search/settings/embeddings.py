@@ -18,6 +18,18 @@ EMBEDDING_CLIP_MODEL = env.str("EMBEDDING_CLIP_MODEL", default="")
 EMBEDDING_CLIP_LOADER = env.str("EMBEDDING_CLIP_LOADER", default="sentence-transformers")
 # Torch threads for batch embedding and training; 0 = one per core (set 1 when a worker runs a process per core).
 EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=0)
+# How a new generation indexes its photos for photo search (``embeddings/indexes.py``; README "Running at scale").
+# "product": one pooled photo vector per product in the HNSW index (the product's image vector, which similar items
+# read anyway), the nearest products' photos re-scored exactly from the table; no per-photo index, and none on the
+# vectors no query reads: about 4.5 KB of index a product, whatever its photos. "photo": an HNSW index over every
+# photo's full vector (the layout before: about 3.9 KB more a photo, 11 KB a product with three photos).
+EMBEDDING_PHOTO_INDEX = env.str("EMBEDDING_PHOTO_INDEX", default="product")
+if EMBEDDING_PHOTO_INDEX not in ("product", "photo"):
+    raise ValueError(f"EMBEDDING_PHOTO_INDEX must be 'product' or 'photo', not {EMBEDDING_PHOTO_INDEX!r}")
+# maintenance_work_mem of the session that builds a generation's HNSW indexes: a graph that fits builds several times
+# faster than one that spills to disk. The largest graph is the pooled photo vectors' (~4.1 KB a product at 1,408
+# dimensions): 512MB holds ~120,000 products; give it ~5 KB a product (5GB at 1,000,000) where memory allows.
+EMBEDDING_INDEX_BUILD_MEMORY = env.str("EMBEDDING_INDEX_BUILD_MEMORY", default="512MB")
 
 # Joint space of the alignment head (the fused vector's dimension with the default backend).
 EMBEDDING_JOINT_DIM = env.int("EMBEDDING_JOINT_DIM", default=256)
@@ -26,6 +38,14 @@ EMBEDDING_FUSION_IMAGE_WEIGHT = env.float("EMBEDDING_FUSION_IMAGE_WEIGHT", defau
 EMBEDDING_FUSION_TEXT_WEIGHT = env.float("EMBEDDING_FUSION_TEXT_WEIGHT", default=0.5)
 # Products per embedding batch: one batch is one transaction; 32 products (~80 photos) is ~2 s on 2 cores.
 EMBEDDING_BATCH_SIZE = env.int("EMBEDDING_BATCH_SIZE", default=32)
+# A generation build is split into id ranges of this many products (``BuildChunk``) that any worker process takes:
+# one row and one claim per chunk; a worker killed mid-chunk costs its last batch, not its chunk (it resumes).
+EMBEDDING_BUILD_CHUNK_SIZE = env.int("EMBEDDING_BUILD_CHUNK_SIZE", default=1000)
+# Chunk-runner tasks a build sends to the ``reindex`` queue besides its own process: set it to the worker processes
+# (all machines together) that may share a build, less one. Idle runners find nothing to take and return at once.
+EMBEDDING_BUILD_RUNNERS = env.int("EMBEDDING_BUILD_RUNNERS", default=3)
+# A chunk taken this many times without finishing (its workers keep dying: memory?) fails the build.
+EMBEDDING_BUILD_CHUNK_ATTEMPTS = env.int("EMBEDDING_BUILD_CHUNK_ATTEMPTS", default=3)
 # Stale products embedded per run of the periodic task (bounded, oldest first); the rest wait for the next run.
 EMBEDDING_STALE_BATCH_LIMIT = env.int("EMBEDDING_STALE_BATCH_LIMIT", default=512)
 # Generations kept besides the active one (for rollback); older ones are garbage-collected.

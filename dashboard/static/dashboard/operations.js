@@ -40,7 +40,15 @@
     progress.appendChild(percent);
     tr.appendChild(progress);
     tr.appendChild(cell(job.eta_seconds === null ? "-" : Math.round(job.eta_seconds) + " s", "eta"));
-    tr.appendChild(cell(job.message));
+    var step = cell(job.message);
+    if (job.chunks) {
+      // A build shared by worker processes: its chunks, summed over them all.
+      var chunks = document.createElement("div");
+      chunks.className = "chunks";
+      chunks.textContent = job.chunks.detail;
+      step.appendChild(chunks);
+    }
+    tr.appendChild(step);
     var result = cell();
     if (job.error) {
       var error = document.createElement("div");

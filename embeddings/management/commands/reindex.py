@@ -17,9 +17,14 @@ class Command(BaseCommand):
         parser.add_argument("--train", action="store_true", help="train a new alignment head first")
         parser.add_argument("--image-weight", type=float, help="fusion weight of the aligned image vector")
         parser.add_argument("--text-weight", type=float, help="fusion weight of the aligned text vector")
+        parser.add_argument(
+            "--runners", type=int, default=0, metavar="N",
+            help="in the foreground, also send N chunk-runner tasks to the workers: they share the build's chunks "
+            "with this process, and the bar counts them all (with --async: EMBEDDING_BUILD_RUNNERS)",
+        )  # fmt: skip
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args, run_async, no_activate, train, image_weight, text_weight, no_progress, **options):
+    def handle(self, *args, run_async, no_activate, train, image_weight, text_weight, runners, no_progress, **options):
         job_options = {"activate": not no_activate, "train": train}
         if image_weight is not None:
             job_options["image_weight"] = image_weight
@@ -31,7 +36,7 @@ class Command(BaseCommand):
             return
         bars = PhaseBars(enabled=not no_progress)
         try:
-            outcome = job_run(job=job, callback=bars)
+            outcome = job_run(job=job, callback=bars, runners=runners)
         except Exception as exc:
             raise CommandError(f"reindex failed: {exc}") from exc
         finally:

@@ -23,13 +23,14 @@
     return node;
   }
 
-  // Catalog texts may carry HTML entities ("CoolTech&trade;"): shown as the characters they stand for. A
-  // textarea decodes without running or loading anything, and the result is only ever set as text.
-  var decoder = document.createElement("textarea");
+  // Catalog texts come from the API as clean text (entities unescaped, tags stripped at import): set as text.
   function text(value) {
-    decoder.innerHTML = value || "";
-    return decoder.value;
+    return value || "";
   }
+  // Facets a shop that set nothing shows (the API says which, and their labels: facet_labels).
+  var DEFAULT_FACETS = [{ name: "category", label: "Category" }, { name: "brand", label: "Brand" },
+    { name: "color", label: "Color" }, { name: "size", label: "Size" }, { name: "price", label: "Price" },
+    { name: "rating", label: "Rating" }];
 
   function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); }
 
@@ -162,6 +163,12 @@
       return next;
     }
 
+    // The sort control keeps the query and filters; relevance is the default and stays out of the URL.
+    var sortSelect = document.getElementById("sort-select");
+    sortSelect.addEventListener("change", function () {
+      navigate(withFilter({ sort: sortSelect.value === "relevance" ? null : sortSelect.value }));
+    });
+
     function run() {
       var grid = document.getElementById("products");
       grid.classList.add("loading");
@@ -182,7 +189,9 @@
     }
 
     function render(data) {
+      if (data.redirect) { window.location.assign(data.redirect); return; }  // a query rule sends the shopper there
       var q = params.get("q") || "";
+      sortSelect.value = params.get("sort") || "relevance";
       var photoBox = document.getElementById("photo-query");
       photoBox.hidden = !photo;
       if (photo) document.getElementById("photo-preview").src = URL.createObjectURL(photo);
@@ -200,6 +209,7 @@
         grid.appendChild(card(product, { searchId: data.search_id, position: offset + index + 1 }));
       });
       if (!data.results.length) grid.appendChild(el("div", { className: "empty", text: "Nothing found. Try fewer filters or other words." }));
+      facetLabels = data.facet_labels || DEFAULT_FACETS;
       renderFacets(data.facets || {});
       renderActive();
       renderPager(data);
@@ -222,12 +232,29 @@
       return el("div", { className: "facet", "data-facet": name }, [el("h3", { text: title }), el("ul", {}, items)]);
     }
 
+    // The facets the shop shows, in its order and with its labels (the API's facet_labels).
+    var facetLabels = DEFAULT_FACETS;
+
     function renderFacets(facets) {
       var box = document.getElementById("facets");
       clear(box);
+      facetLabels.forEach(function (facet) {
+        var node = facet.name === "category" ? categoryFacet(facets.category || [], facet.label) :
+          facet.name === "price" ? priceFacet(facets.price || [], facet.label) :
+          facet.name === "rating" ? ratingFacet(facets.rating || [], facet.label) :
+          valueFacet(facet.name, facet.label, facets[facet.name] || []);
+        if (node) box.appendChild(node);
+      });
+      var stock = params.get("in_stock") === "true";
+      box.appendChild(el("div", { className: "facet", "data-facet": "in_stock" }, [el("ul", {}, [
+        facetLink(stock ? "✓ In stock only" : "In stock only", "", { in_stock: stock ? null : "true" }, stock)
+      ])]));
+    }
+
+    function categoryFacet(values, title) {
       var category = params.get("category") || "";
       var depth = category ? category.split("/").length : 0;
-      var categories = (facets.category || []).filter(function (f) {
+      var categories = values.filter(function (f) {
         var parts = f.value.split("/");
         return parts.length === depth + 1 && (!category || f.value.indexOf(category + "/") === 0);
       }).map(function (f) {
@@ -237,47 +264,51 @@
         var up = category.split("/").slice(0, -1).join("/");
         categories.unshift(facetLink("‹ " + (up ? up.split("/").pop() : "All categories"), "", { category: up || null }, false));
       }
-      box.appendChild(facetBox("Category", "category", categories) || el("span"));
-      var simple = [["Brand", "brand"], ["Color", "color"], ["Size", "size"]];
-      simple.forEach(function (pair) {
-        var items = (facets[pair[1]] || []).slice(0, 12).map(function (f) {
-          var selected = params.get(pair[1]) === f.value;
-          var update = {}; update[pair[1]] = selected ? null : f.value;
-          var swatch = pair[1] === "color" ? (COLORS[f.value.toLowerCase()] || "#ccc") : null;
-          return facetLink(f.value, f.count, update, selected, swatch);
-        });
-        var node = facetBox(pair[0], pair[1], items);
-        if (node) box.appendChild(node);
+      return facetBox(title, "category", categories);
+    }
+
+    function valueFacet(name, title, values) {
+      var items = values.slice(0, 12).map(function (f) {
+        var selected = params.get(name) === f.value;
+        var update = {}; update[name] = selected ? null : f.value;
+        var swatch = name === "color" ? (COLORS[f.value.toLowerCase()] || "#ccc") : null;
+        return facetLink(f.value, f.count, update, selected, swatch);
       });
-      var prices = (facets.price || []).map(function (f) {
+      return facetBox(title, name, items);
+    }
+
+    function priceFacet(values, title) {
+      var prices = values.map(function (f) {
         var bounds = f.value.split("-");
         var label = bounds[1] ? "$" + bounds[0] + " – $" + bounds[1] : "$" + bounds[0] + " and up";
         var selected = params.get("price_min") === bounds[0] && (params.get("price_max") || "") === bounds[1];
         return facetLink(label, f.count, selected ? { price_min: null, price_max: null } :
           { price_min: bounds[0], price_max: bounds[1] || null }, selected);
       });
-      var priceBox = facetBox("Price", "price", prices);
-      if (priceBox) box.appendChild(priceBox);
-      var ratings = (facets.rating || []).map(function (f) {
+      return facetBox(title, "price", prices);
+    }
+
+    function ratingFacet(values, title) {
+      var ratings = values.map(function (f) {
         var selected = params.get("rating_min") === f.value;
         return facetLink(f.value + "★ & up", f.count, { rating_min: selected ? null : f.value }, selected);
       });
-      var ratingBox = facetBox("Rating", "rating", ratings);
-      if (ratingBox) box.appendChild(ratingBox);
-      var stock = params.get("in_stock") === "true";
-      box.appendChild(el("div", { className: "facet", "data-facet": "in_stock" }, [el("ul", {}, [
-        facetLink(stock ? "✓ In stock only" : "In stock only", "", { in_stock: stock ? null : "true" }, stock)
-      ])]));
+      return facetBox(title, "rating", ratings);
     }
 
     function renderActive() {
       var box = document.getElementById("active-filters");
       clear(box);
-      FILTER_KEYS.forEach(function (key) {
+      var labels = {};
+      facetLabels.forEach(function (facet) { labels[facet.name] = facet.label; });
+      var keys = FILTER_KEYS.concat(facetLabels.map(function (facet) { return facet.name; }).filter(function (name) {
+        return FILTER_KEYS.indexOf(name) < 0 && ["price", "rating"].indexOf(name) < 0;
+      }));
+      keys.forEach(function (key) {
         if (!params.get(key)) return;
         var update = {}; update[key] = null;
         var chip = el("a", { className: "chip", href: "/?" + withFilter(update).toString(), "data-filter": key }, [
-          document.createTextNode(key.replace("_", " ") + ": "), el("span", { text: params.get(key) }),
+          document.createTextNode((labels[key] || key.replace("_", " ")) + ": "), el("span", { text: params.get(key) }),
           el("span", { className: "chip-clear", text: "×" })
         ]);
         chip.addEventListener("click", function (event) { event.preventDefault(); navigate(withFilter(update)); });
@@ -359,14 +390,16 @@
         });
       });
       var box = document.getElementById("product-options");
+      var labels = product.attribute_labels || {};
       Object.keys(options).forEach(function (name) {
-        box.appendChild(el("div", {}, [el("strong", { text: name.charAt(0).toUpperCase() + name.slice(1) }),
+        box.appendChild(el("div", {}, [el("strong", { text: labels[name] || name }),
           el("div", { className: "option-values" }, options[name].map(function (v) { return el("span", { text: v }); }))]));
       });
       var dl = document.getElementById("product-attributes");
-      Object.keys(product.attributes || {}).forEach(function (name) {
-        var value = product.attributes[name];
-        dl.appendChild(el("dt", { text: name }));
+      // the shop's labels, in its order (attribute_list); the raw keys stay on the elements
+      (product.attribute_list || []).forEach(function (item) {
+        var value = item.value;
+        dl.appendChild(el("dt", { text: item.label, "data-attribute": item.name }));
         dl.appendChild(el("dd", { text: Array.isArray(value) ? value.join(", ") : String(value) }));
       });
     }).catch(function (error) {
@@ -389,6 +422,142 @@
       document.getElementById("similar-section").hidden = true;
     });
   }
+
+  // --- autocomplete under the search box (both pages) -----------------------------------------------------
+  // GET /api/v1/suggest as the shopper types (debounced; an answer to an older text is dropped). Up/down move
+  // through the completions and products, Enter picks the highlighted one (or searches what was typed), Escape
+  // closes. A completion runs its search (a category browses it), a product opens its page.
+
+  var SUGGEST_DELAY_MS = 120;
+  var SUGGEST_MAX_LENGTH = 100;
+
+  function suggestBox() {
+    var form = document.getElementById("search-form");
+    var input = document.getElementById("search-input");
+    if (!form || !input) return;
+    var box = el("div", { className: "suggest", id: "suggest", role: "listbox", "aria-label": "Suggestions" });
+    box.hidden = true;
+    form.appendChild(box);
+    input.setAttribute("role", "combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", "suggest");
+    input.setAttribute("aria-expanded", "false");
+    var items = [];
+    var active = -1;
+    var timer = null;
+    var asked = 0;
+
+    function close() {
+      box.hidden = true;
+      clear(box);
+      items = [];
+      active = -1;
+      input.setAttribute("aria-expanded", "false");
+      input.removeAttribute("aria-activedescendant");
+    }
+
+    function highlight(index) {
+      items.forEach(function (item, i) {
+        item.node.classList.toggle("active", i === index);
+        item.node.setAttribute("aria-selected", i === index ? "true" : "false");
+      });
+      active = index;
+      if (index >= 0) {
+        input.setAttribute("aria-activedescendant", items[index].node.id);
+        items[index].node.scrollIntoView({ block: "nearest" });
+      } else {
+        input.removeAttribute("aria-activedescendant");
+      }
+    }
+
+    function choose(item) {
+      close();
+      if (item.product) {
+        window.location.href = "/products/" + encodeURIComponent(item.product.sku) + "/";
+      } else if (item.suggestion.kind === "category" && item.suggestion.category) {
+        window.location.href = "/?category=" + encodeURIComponent(item.suggestion.category);
+      } else {
+        input.value = item.suggestion.text;
+        if (form.requestSubmit) form.requestSubmit(); else form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
+    }
+
+    // The suggestion with what was typed in plain weight and the rest in bold, where it starts with it.
+    function label(textValue, typed) {
+      var node = el("span", { className: "suggest-text" });
+      var start = textValue.toLowerCase().indexOf(typed.toLowerCase());
+      if (typed && start === 0) {
+        node.appendChild(document.createTextNode(textValue.slice(0, typed.length)));
+        node.appendChild(el("strong", { text: textValue.slice(typed.length) }));
+      } else {
+        node.appendChild(el("strong", { text: textValue }));
+      }
+      return node;
+    }
+
+    function render(data, typed) {
+      clear(box);
+      items = [];
+      active = -1;
+      data.suggestions.forEach(function (suggestion) {
+        var parent = (suggestion.category || "").split("/").slice(0, -1).join(" › ");
+        var hint = suggestion.kind === "category" ? (parent ? "category in " + parent : "category") :
+          suggestion.kind === "query" ? "popular search" : "";
+        var node = el("div", { className: "suggest-item", role: "option", "data-kind": suggestion.kind,
+          id: "suggest-" + items.length }, [
+          el("span", { className: "suggest-icon", text: suggestion.kind === "category" ? "▦" : "⌕", "aria-hidden": "true" }),
+          label(suggestion.text, typed.trim()),
+          hint ? el("span", { className: "suggest-hint", text: hint }) : null
+        ]);
+        items.push({ node: node, suggestion: suggestion });
+      });
+      data.products.forEach(function (product) {
+        var photo = product.photo_url ? el("img", { src: product.photo_url, alt: "" }) : el("span", { className: "no-photo" });
+        var node = el("div", { className: "suggest-product", role: "option", "data-sku": product.sku,
+          id: "suggest-" + items.length }, [
+          photo,
+          el("span", { className: "suggest-product-name", text: text(product.name) }),
+          el("span", { className: "suggest-product-price", text: money(product.price, product.currency) })
+        ]);
+        items.push({ node: node, product: product });
+      });
+      if (!items.length) { close(); return; }
+      var products = items.filter(function (item) { return item.product; });
+      items.forEach(function (item, index) {
+        if (item.product && item === products[0]) box.appendChild(el("div", { className: "suggest-heading", text: "Products" }));
+        item.node.addEventListener("mousedown", function (event) { event.preventDefault(); choose(item); });
+        item.node.addEventListener("mousemove", function () { if (active !== index) highlight(index); });
+        box.appendChild(item.node);
+      });
+      box.hidden = false;
+      input.setAttribute("aria-expanded", "true");
+    }
+
+    function ask() {
+      var typed = input.value;
+      var ticket = ++asked;
+      if (!typed.trim() || typed.length > SUGGEST_MAX_LENGTH) { close(); return; }
+      getJSON("suggest", new URLSearchParams({ q: typed, limit: "8", products: "4" })).then(function (data) {
+        if (ticket === asked && input.value === typed && document.activeElement === input) render(data, typed);
+      }).catch(function () { if (ticket === asked) close(); });  // no suggestions is never an error to show
+    }
+
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(ask, SUGGEST_DELAY_MS);
+    });
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { if (!box.hidden) { event.preventDefault(); asked++; close(); } return; }
+      if (box.hidden || !items.length) return;
+      if (event.key === "ArrowDown") { event.preventDefault(); highlight(active + 1 < items.length ? active + 1 : 0); }
+      else if (event.key === "ArrowUp") { event.preventDefault(); highlight(active > 0 ? active - 1 : items.length - 1); }
+      else if (event.key === "Enter" && active >= 0) { event.preventDefault(); choose(items[active]); }
+    });
+    input.addEventListener("blur", function () { asked++; close(); });
+    form.addEventListener("submit", function () { clearTimeout(timer); asked++; close(); });
+  }
+
+  suggestBox();
 
   if (document.getElementById("product")) productPage();
   else if (document.getElementById("products")) searchPage();
