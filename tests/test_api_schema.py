@@ -28,14 +28,12 @@ CHECKS = ",".join([
 # Generated cases per operation and phase: enough to reach every parameter and error path of the schema's
 # operations, few enough for CI.
 MAX_EXAMPLES = 10
-# Generated text is ASCII: Django's test server (not the API) answers some non-ASCII header values with an HTML
-# page and a closed connection, which gunicorn in production answers in JSON (tests/test_hardening.py).
 ST = Path(sys.executable).with_name("st")
 
 
 def schemathesis_run(base_url: str, *headers: str) -> tuple[int, str]:
     args = [str(ST), "run", f"{base_url}/api/schema/", "--checks", CHECKS, "--max-examples", str(MAX_EXAMPLES),
-            "--seed", "20261206", "--no-color", "--generation-codec", "ascii"]  # fmt: skip
+            "--seed", "20261206", "--no-color"]  # fmt: skip
     for header in headers:
         args += ["-H", header]
     done = subprocess.run(args, capture_output=True, text=True, timeout=600, env={**os.environ, "NO_COLOR": "1"})
@@ -75,6 +73,12 @@ def test_generated_requests_to_every_operation_find_no_server_error_or_schema_vi
         # then every generated case passed every check
         counts = re.search(r"(\d+) generated, (\d+) passed", output)
         print(f"schemathesis {label}: {counts.group(0) if counts else output[-2000:]}")
-        assert code == 0 and counts, output[-6000:]
+        assert counts, output[-6000:]
+        if code != 0:
+            # The one failure tolerated: Django's single-threaded test server dropping a connection with an HTML
+            # page ("Network Error"), never a check that failed (production runs gunicorn; tests/test_hardening.py).
+            errors = re.findall(r"🚫 ([^:\n]+): \d+", output)
+            assert set(errors) == {"Network Error"} and "Connection aborted. <!DOCTYPE HTML>" in output, output[-6000:]
+            print(f"schemathesis {label}: the test server dropped a connection:", output[output.find("ERRORS") :][:600])
         assert re.search(rf"Tested: {operations}\b", output), "an operation of the schema was not tested"
         assert int(counts.group(1)) == int(counts.group(2)) > 400
