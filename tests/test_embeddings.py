@@ -586,6 +586,8 @@ def job_locked_elsewhere(job: Job):
         with other.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s, %s)", [JOB_LOCK_NAMESPACE, job.pk])
         yield
+        with other.cursor() as cursor:  # released now: a closed session's locks go only once its backend has exited
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [JOB_LOCK_NAMESPACE, job.pk])
     finally:
         other.close()
 
