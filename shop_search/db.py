@@ -26,10 +26,10 @@ write is never stored after the write's invalidation (``search.cache.cache_resul
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import time
-from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -57,31 +57,61 @@ class _Reads:
     position: int | None = None  # what the replica was chosen for (None: unknown, Redis did not answer)
     required: object = _UNKNOWN  # the catalog position noted before the choice (``reads_at_least``)
     replica_used: bool = False  # a replica was chosen (reads after a write go to the primary all the same)
+    replica: str | None = None  # which one
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("shop_search_replica_reads", default=None)
 
 
-@contextmanager
+@contextlib.contextmanager
 def replica_reads():
     """Within this block, reads through ``read_connection()`` and of ``REPLICA_MODELS`` may go to a replica."""
-    token = _reads.set(_Reads())
+    reads = _Reads()
+    token = _reads.set(reads)
     try:
-        yield
+        yield reads
     finally:
         _reads.reset(token)
 
 
 class ReplicaReads:
-    """View mixin: the view's requests with a method in ``replica_read_methods`` read from a replica."""
+    """View mixin: the view's requests with a method in ``replica_read_methods`` read from a replica.
+
+    A replica that fails a request's read (it stopped, or dropped the connection: ``replica_lost``) is left alone for
+    ``DATABASE_REPLICA_RETRY_SECONDS`` and the request runs once more, on another replica or the primary, so the
+    shopper sees no error (a request's body can be read again: ``shop_search.middleware`` reads and keeps it, and
+    the uploaded files are rewound). An error of the query itself (a statement timeout on a replica that answers) is
+    not retried."""
 
     replica_read_methods: tuple[str, ...] = ("GET", "HEAD")
 
     def dispatch(self, request, *args, **kwargs):
         if request.method not in self.replica_read_methods or not settings.DATABASE_REPLICAS:
             return super().dispatch(request, *args, **kwargs)
+        with replica_reads() as reads:
+            try:
+                return super().dispatch(request, *args, **kwargs)
+            except DatabaseError as exc:
+                if not replica_lost(reads, exc):
+                    raise
+        files = getattr(request, "_files", None)  # parsed (and read) the first time
+        for _, uploads in files.lists() if files else ():
+            for upload in uploads:
+                upload.seek(0)
         with replica_reads():
             return super().dispatch(request, *args, **kwargs)
+
+
+def replica_lost(reads: _Reads, exc: DatabaseError) -> bool:
+    """Whether ``exc``, raised in a request that read from a replica, came from losing that replica: then it is
+    left alone for ``DATABASE_REPLICA_RETRY_SECONDS`` and True is returned."""
+    if reads.replica is None:
+        return False
+    connection = connections[reads.replica]
+    if connection.connection is not None and connection.is_usable():
+        return False  # it answers: the error was the query's own
+    _leave_alone(reads.replica, f"failed a read ({str(exc).strip()})")
+    return True
 
 
 def read_alias() -> str:
@@ -145,7 +175,7 @@ def _choose(reads: _Reads) -> None:
     start = next(_turn) % len(replicas)
     for alias in replicas[start:] + replicas[:start]:
         if _usable(alias, reads.position):
-            reads.alias = alias
+            reads.alias = reads.replica = alias
             reads.replica_used = True
             return
 
@@ -170,13 +200,18 @@ def _usable(alias: str, position: int) -> bool:
                 return False
             state.replayed = max(state.replayed, int(replayed))
     except DatabaseError as exc:
-        logger.warning("replica %s unavailable (%s); reads go elsewhere for %s s", alias, str(exc).strip(),
-                       settings.DATABASE_REPLICA_RETRY_SECONDS)  # fmt: skip
-        state.down_until = now + settings.DATABASE_REPLICA_RETRY_SECONDS
-        state.replayed = -1
-        connection.close()
+        _leave_alone(alias, f"unavailable ({str(exc).strip()})")
         return False
     return state.replayed >= position
+
+
+def _leave_alone(alias: str, why: str) -> None:
+    """No read goes to replica ``alias`` for ``DATABASE_REPLICA_RETRY_SECONDS``; its connection is closed."""
+    logger.warning("replica %s %s; reads go elsewhere for %s s", alias, why, settings.DATABASE_REPLICA_RETRY_SECONDS)
+    state = _replicas.setdefault(alias, _Replica())
+    state.down_until = time.monotonic() + settings.DATABASE_REPLICA_RETRY_SECONDS
+    state.replayed = -1
+    connections[alias].close()
 
 
 def replicas_forget() -> None:

@@ -13,6 +13,7 @@ catalog services' back, so that no catalog position records it).
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import os
@@ -21,11 +22,13 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import psycopg
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connections
+from django.db import ProgrammingError, connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils.connection import ConnectionDoesNotExist
 from rest_framework.authtoken.models import Token
@@ -362,6 +365,75 @@ def test_a_replica_that_is_down_is_skipped_and_reads_fall_back_to_the_primary(ap
             assert api.get("/api/v1/products/JAC-BLU").status_code == 200
     served = [data_reads(queries[alias]).count("catalog_product") > 0 for alias in (REPLICA, "replica1b")]
     assert served == [True, True] and data_reads(queries["default"]) == ""
+
+
+def test_a_replica_lost_during_a_request_costs_the_shopper_nothing(api, shop, replicated, settings, caplog):
+    # given a replica whose connections are all dropped just after a request chose it (as when it stops)
+    usable, dropped = db._usable, []
+
+    def chosen_then_dropped(alias, position):
+        answer = usable(alias, position)
+        if answer and not dropped:
+            dropped.append(alias)
+            with replicated.replica() as conn:
+                conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = %s AND pid <> pg_backend_pid()", [replicated.database])  # fmt: skip
+        return answer
+
+    settings.DATABASE_REPLICAS = [REPLICA]
+    with (
+        mock.patch.object(db, "_usable", chosen_then_dropped),
+        caplog.at_level(logging.WARNING, "shop_search.db"),
+        captured("default") as queries,
+    ):
+        response = api.get("/api/v1/search", {"q": "blue jacket"})
+
+    # then the request is answered (by the primary), and the replica is left alone for a while
+    assert dropped == [REPLICA]
+    assert response.status_code == 200 and "JAC-BLU" in [item["sku"] for item in response.json()["results"]]
+    assert "search_searchdocument" in data_reads(queries["default"])
+    assert "replica replica1 failed a read" in caplog.text
+    assert db._replicas[REPLICA].down_until > time.monotonic()
+
+    # and a photo search (a POST, multipart) is answered the same way
+    db.replicas_forget()
+    dropped.clear()
+    with mock.patch.object(db, "_usable", chosen_then_dropped):
+        photo = SimpleUploadedFile("q.jpg", jpeg_bytes(size=(48, 64), color=(20, 60, 200)))
+        response = api.post("/api/v1/search/image", {"image": photo})
+    assert dropped == [REPLICA] and response.status_code == 200, response.content
+    # and as JSON
+    db.replicas_forget()
+    dropped.clear()
+    with mock.patch.object(db, "_usable", chosen_then_dropped):
+        body = {"image": base64.b64encode(jpeg_bytes(size=(48, 64), color=(20, 60, 200))).decode()}
+        response = api.post("/api/v1/search/image", body, format="json")
+    assert dropped == [REPLICA] and response.status_code == 200, response.content
+    assert response.json()["results"]
+
+
+def test_an_error_of_the_query_itself_on_a_replica_is_not_retried(api, shop, replicated, settings):
+    # given a replica that answers, but on whose connection the request's reads fail (no table is found there)
+    usable = db._usable
+
+    def chosen_and_broken(alias, position):
+        answer = usable(alias, position)
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SET search_path = nowhere")
+        return answer
+
+    settings.DATABASE_REPLICAS = [REPLICA]
+    # then the error reaches the client (a server error), as it would without replicas
+    with (
+        mock.patch.object(db, "_usable", chosen_and_broken),
+        captured("default") as queries,
+        pytest.raises(ProgrammingError, match="does not exist"),
+    ):
+        api.get("/api/v1/products/JAC-BLU")
+
+    # and the request did not run again on the primary, nor is the replica left alone
+    assert "catalog_product" not in data_reads(queries["default"])
+    assert db._replicas[REPLICA].down_until == 0
 
 
 def test_the_search_thread_reads_where_the_request_does(shop, replicated, settings):
