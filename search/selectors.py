@@ -20,7 +20,7 @@ from shop_search.db import reads_at_least
 
 from .cache import stamp_read
 from .candidates import photo_candidates, text_candidates
-from .cards import products_for_page
+from .cards import card_texts, products_for_page
 from .facets import browse_facets, facets_with, pinned_documents
 from .keywords import keyword_query, keyword_statistics_clear
 from .match_set import match_set
@@ -103,9 +103,10 @@ def _search(query: SearchQuery, generation, plan: RulesPlan, pins: list, levers:
         ids = page_with_pins(pins, lambda at, n: sorted_members(
             query.filters, query.sort, keyword=keyword, member_ids=matches.vector_only, offset=at, limit=n,
         ), offset, query.page_size, total)  # fmt: skip
-    page = [by_id.get(product_id) or _pinned(product_id, pins) for product_id in ids]
+    page = [by_id.get(product_id) or _unread(product_id, pins) for product_id in ids]
     pinned_docs = pinned_documents(pins)
     cards = {product_id: doc.card for product_id, doc in {**found.docs, **pinned_docs}.items()}
+    cards.update(card_texts([r.product_id for r in page if r.product_id not in cards]))
     return SearchResult(
         total=total,
         ranking=page,
@@ -138,6 +139,14 @@ def _boosted(plan: RulesPlan, ranking: list[Ranked]) -> list[Ranked]:
 def _pinned(product_id: int, pins: list) -> Ranked:
     position = next(position for pinned_id, _sku, position in pins if pinned_id == product_id)
     return Ranked(product_id, 0.0, {"pinned": (position, 0.0)})
+
+
+def _unread(product_id: int, pins: list) -> Ranked:
+    """A product on a sorted page that relevance did not read: a pinned one, or a member of a match set larger than
+    the members read in relevance order (``sorted_members`` orders the whole set; its card is read for the page)."""
+    if any(pinned_id == product_id for pinned_id, _sku, _position in pins):
+        return _pinned(product_id, pins)
+    return Ranked(product_id, 0.0, {})
 
 
 def _browse(query: SearchQuery, offset: int, pins: list, boost: tuple[str, list]) -> SearchResult:

@@ -94,6 +94,23 @@ def test_every_sort_orders_the_whole_match_set_with_stable_ties_and_the_same_tot
     assert all(body["facets"] == relevant_pages[0]["facets"] for body in pages)
 
 
+@pytest.mark.parametrize("sort", ["price_asc", "newest"])
+def test_a_sorted_match_set_larger_than_what_relevance_reads_is_whole_on_every_page(api, priced_shop, settings, sort):
+    # given a search's match set (every relevance page)
+    params = {"q": "jacket hoodie tent bottle outdoors"}
+    relevant, _ = all_pages(api, params)
+    assert len(relevant) > 10
+
+    # when it is sorted while reading fewer products in relevance order than its match set has (a page's worth of
+    # keyword members, two of each vector signal), as a broad query on a large catalog does, read page by page
+    settings.SEARCH_FULLTEXT_CANDIDATES, settings.SEARCH_VECTOR_CANDIDATES = 0, 2
+    ordered, pages = all_pages(api, {**params, "sort": sort})
+
+    # then every member comes once, in the sort's order, each with its card
+    assert ordered == expected_order(relevant, sort)
+    assert all(item["name"] and item["photo_url"] for body in pages for item in body["results"])
+
+
 def test_price_sort_puts_products_without_a_price_last_in_both_directions(api, priced_shop):
     ascending = [i["sku"] for i in api.get("/api/v1/search", {"q": "hoodie", "sort": "price_asc"}).json()["results"]]
     descending = [i["sku"] for i in api.get("/api/v1/search", {"q": "hoodie", "sort": "price_desc"}).json()["results"]]
