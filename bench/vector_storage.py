@@ -146,13 +146,13 @@ def photo_path_top(generation, vector: np.ndarray, k: int = 10) -> list[int]:
     """The ``k`` best products by best photo through the generation's photo path, as search reads them."""
     from django.db import connection
 
-    from search.candidates import _literal, _photo_subquery, photo_ef_search, statement_rows
+    from search.candidates import _literal, _photo_subquery
 
     sql, params = _photo_subquery(generation, "image", "true", [], _literal(vector))
     with connection.cursor() as cursor:
-        rows = statement_rows(cursor, f"SELECT product_id, score FROM {sql} found ORDER BY score DESC, product_id "
-                              "LIMIT %s", [*params, k], ef_search=photo_ef_search(generation))  # fmt: skip
-        return [row[0] for row in rows]
+        cursor.execute(f"SELECT product_id, score FROM {sql} found ORDER BY score DESC, product_id LIMIT %s",
+                       [*params, k])  # fmt: skip
+        return [row[0] for row in cursor.fetchall()]
 
 
 def photo_search_recall(generation, queries: dict[str, np.ndarray], rescore: list[int]) -> dict:

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from catalog.models import Product, ProductImage
+from catalog.services import catalog_import
 from embeddings.indexes import (
     LAYOUTS,
     index_name,
@@ -20,6 +21,7 @@ from search.candidates import photo_candidates
 from search.documents import search_documents_update
 from search.types import SearchQuery
 
+from .conftest import write_small_catalog
 from .factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,13 +99,13 @@ def test_a_generation_with_an_index_over_every_photo_reads_its_photos_through_it
 
 def test_each_layout_keeps_its_indexes_and_a_generation_switches_without_a_rebuild(settings):
     generation = photo_generation(SHOP, layout="photo")
-    assert existing_indexes(generation) == set(LAYOUTS["photo"])
+    assert existing_indexes(generation) == {"fused", "aligned_image", "text_vector", "image_vector", "photo"}
     settings.SEARCH_PHOTO_RESCORE_PRODUCTS = 3
 
     dropped = photo_index_switch(generation, "product")
 
-    # then the photos' own indexes and the one no query reads are gone, and search reads the pooled vectors
-    assert sorted(dropped) == sorted(index_name(generation.pk, n) for n in ("aligned_text", "photo", "photo_aligned"))
+    # then the index over every photo is gone, and search reads the pooled vectors
+    assert dropped == [index_name(generation.pk, "photo")]
     assert existing_indexes(generation) == {"fused", "aligned_image", "text_vector", "image_vector"}
     generation.refresh_from_db()
     assert generation.photo_index == "product"
@@ -113,13 +115,49 @@ def test_each_layout_keeps_its_indexes_and_a_generation_switches_without_a_rebui
     assert existing_indexes(generation) == set(LAYOUTS["photo"])
 
 
+def test_a_generation_built_before_the_layouts_keeps_working_and_sheds_what_no_query_reads(settings):
+    # given a generation of the layout before: an index on every vector column, the photos' joint vectors too
+    generation = photo_generation(SHOP, layout="photo")
+    with connection.cursor() as cursor:
+        for name, column in (("aligned_text", "aligned_text"), ("photo_aligned", "aligned")):
+            table = "embeddings_productembedding" if name == "aligned_text" else "embeddings_imageembedding"
+            cursor.execute(
+                f"CREATE INDEX {index_name(generation.pk, name)} ON {table} USING hnsw "
+                f"(({column}::halfvec(2)) halfvec_cosine_ops) WHERE generation_id = {generation.pk}"
+            )
+    settings.SEARCH_PHOTO_RESCORE_PRODUCTS = 1  # not used: photo search reads the index over every photo
+
+    assert image_hits(generation, [0, 1]) == [("A", 1.0), ("B", 0.8), ("C", 0.6)]
+
+    # when it is switched to one pooled vector per product, every index that layout does not name goes
+    settings.SEARCH_PHOTO_RESCORE_PRODUCTS = 3
+    dropped = photo_index_switch(generation, "product")
+    assert sorted(dropped) == sorted(index_name(generation.pk, n) for n in ("aligned_text", "photo", "photo_aligned"))
+    assert image_hits(generation, [0, 1]) == [("A", 1.0), ("B", 0.8), ("C", 0.6)]
+
+
 def test_a_new_generation_takes_the_layout_of_the_setting(settings):
     head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=2)
     fields = {"encoder_spec": {}, "head": head, "image_weight": 0.5, "text_weight": 0.5, "text_dim": 2,
               "image_dim": 2, "joint_dim": 2}  # fmt: skip
+    settings.EMBEDDING_PHOTO_INDEX = "product"
     assert EmbeddingGeneration.objects.create(**fields).photo_index == "product"
     settings.EMBEDDING_PHOTO_INDEX = "photo"
     assert EmbeddingGeneration.objects.create(**fields).photo_index == "photo"
+
+
+def test_the_automatic_layout_indexes_every_photo_up_to_a_number_of_photos(settings, catalog_dir):
+    head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=2)
+    fields = {"encoder_spec": {}, "head": head, "image_weight": 0.5, "text_weight": 0.5, "text_dim": 2,
+              "image_dim": 2, "joint_dim": 2}  # fmt: skip
+    catalog_import(path=write_small_catalog(catalog_dir))
+    photos = ProductImage.objects.count()
+    settings.EMBEDDING_PHOTO_INDEX = "auto"
+
+    settings.EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS = photos
+    assert EmbeddingGeneration.objects.create(**fields).photo_index == "photo"
+    settings.EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS = photos - 1
+    assert EmbeddingGeneration.objects.create(**fields).photo_index == "product"
 
 
 def test_storage_counts_the_generations_indexes_and_its_share_of_the_vector_tables():
@@ -131,7 +169,7 @@ def test_storage_counts_the_generations_indexes_and_its_share_of_the_vector_tabl
     assert (storage.products, storage.photos, storage.photo_index) == (3, 4, "product")
     assert set(storage.indexes) == {"fused", "aligned_image", "text_vector", "image_vector"}
     assert all(size >= 8192 for size in storage.indexes.values())  # at least a page each
-    assert set(storage_measure(other).indexes) == set(LAYOUTS["photo"])
+    assert set(storage_measure(other).indexes) == {*storage.indexes, "photo"}
     # the tables are shared by the generations: each is counted its share of the rows
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_table_size('embeddings_imageembedding')")
@@ -165,11 +203,6 @@ def test_pooled_candidates_find_the_exact_best_photos_of_a_larger_catalog(settin
 
     # then the top 10 by best photo are (nearly) those of an exact scan over every photo
     assert found / 200 >= 0.97
-    # and the wider HNSW beam of those statements (ef_search 100, SET LOCAL) did not outlive them, though the test
-    # runs inside a transaction
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('hnsw.ef_search')")
-        assert cursor.fetchone()[0] == str(settings.HNSW_EF_SEARCH)
 
 
 def existing_indexes(generation: EmbeddingGeneration) -> set[str]:

@@ -19,13 +19,20 @@ EMBEDDING_CLIP_LOADER = env.str("EMBEDDING_CLIP_LOADER", default="sentence-trans
 # Torch threads for batch embedding and training; 0 = one per core (set 1 when a worker runs a process per core).
 EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=0)
 # How a new generation indexes its photos for photo search (``embeddings/indexes.py``; README "Running at scale").
-# "product": one pooled photo vector per product in the HNSW index (the product's image vector, which similar items
-# read anyway), the nearest products' photos re-scored exactly from the table; no per-photo index, and none on the
-# vectors no query reads: about 4.5 KB of index a product, whatever its photos. "photo": an HNSW index over every
-# photo's full vector (the layout before: about 3.9 KB more a photo, 11 KB a product with three photos).
-EMBEDDING_PHOTO_INDEX = env.str("EMBEDDING_PHOTO_INDEX", default="product")
-if EMBEDDING_PHOTO_INDEX not in ("product", "photo"):
-    raise ValueError(f"EMBEDDING_PHOTO_INDEX must be 'product' or 'photo', not {EMBEDDING_PHOTO_INDEX!r}")
+# "photo": an HNSW index over every photo's image vector besides the product indexes: 7.5 KB of index a product
+# and 4.1 KB a photo (19.8 GB at 1,000,000 products with three photos each), photo search statement p50 9-12 ms at
+# 50,000 products, recall@10 of the exact best photos 0.987 (catalog photos) and 0.992 (luma-dev's withheld views).
+# "product": no per-photo index; one pooled photo vector per product in the index (the product's image vector,
+# which similar items read anyway), the nearest SEARCH_PHOTO_RESCORE_PRODUCTS products' photos re-scored exactly
+# from the table: 7.5 KB of index a product whatever its photos (7.5 GB at 1,000,000), but a slower statement
+# (p50 27-55 ms at 50,000) and a recall that falls as the catalog grows (0.98 and 0.95 at 50,000, 0.89 at 250,000
+# synthetic products). "auto" (the default): "photo" while the catalog has at most
+# EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS photos (250,000: about 1 GB of photo index), "product" beyond.
+# Measured with bench/vector_storage.py --compare-layouts and bench/search_latency.py (README "Running at scale").
+EMBEDDING_PHOTO_INDEX = env.str("EMBEDDING_PHOTO_INDEX", default="auto")
+if EMBEDDING_PHOTO_INDEX not in ("auto", "product", "photo"):
+    raise ValueError(f"EMBEDDING_PHOTO_INDEX must be 'auto', 'product' or 'photo', not {EMBEDDING_PHOTO_INDEX!r}")
+EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS = env.int("EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS", default=250_000)
 # maintenance_work_mem of the session that builds a generation's HNSW indexes: a graph that fits builds several times
 # faster than one that spills to disk. The largest graph is the pooled photo vectors' (~4.1 KB a product at 1,408
 # dimensions): 512MB holds ~120,000 products; give it ~5 KB a product (5GB at 1,000,000) where memory allows.
