@@ -19,10 +19,12 @@ readings, each printed beside the strict one:
 
 - without pre-existing: the findings the untouched catalog lists too are taken out of the ranking before its top N
   is read (they are the catalog's own, not planted, and the bench cannot tell whether they are real);
-- near duplicates with the catalog's own: products of the source catalog that list the very same photo file are
-  near duplicates under different SKUs by the file itself (luma-dev sells each stasis ball size and yoga strap
-  length as its own SKU with one photo: 12 pairs), which is what the check is asked to find. They are known from
-  the source catalog before anything runs, count as true findings, and N becomes planted + those.
+- near duplicates with the catalog's own: products of the source catalog that list photos of identical content
+  (SHA-256 of the file, checked before anything runs) are near duplicates under different SKUs by the photo
+  itself (luma-dev sells each stasis ball size and yoga strap length as its own SKU with one photo: 12 pairs),
+  which is what the check is asked to find. They count as true findings and N becomes planted + those; the line
+  gives precision of that top N (planted and own counted as true) and, apart, how many of the planted pairs it
+  holds (their recall). The strict reading beside it counts the own pairs as false alarms.
 
 ``--scale N`` runs the check, read only, on the kept scaled catalog of bench/scaled_catalog.py (``test_scaled_<N>``,
 built by ``python bench/scaled_catalog.py --products N``): the time of each phase, the peak of the Python and
@@ -32,6 +34,7 @@ numpy allocations (tracemalloc; torch's own buffers are not traced) and the proc
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import random
@@ -113,7 +116,11 @@ def plant_errors(source: Path, target: Path, *, seed: int, per_kind: int) -> Pla
     for record in records:
         for image in record.get("images") or []:
             owners.setdefault(image, set()).add(record["sku"])
-    for skus in owners.values():
+    # The catalog's own near duplicates: SKUs listing photos of identical content (by hash, whatever the file name).
+    by_content: dict[str, set[str]] = {}
+    for image, skus in owners.items():
+        by_content.setdefault(hashlib.sha256((source / image).read_bytes()).hexdigest(), set()).update(skus)
+    for skus in by_content.values():
         planted.own_duplicates |= {frozenset((a, b)) for a in skus for b in skus if a < b}
     free = [r for r in records if r.get("images") and all(len(owners[i]) == 1 for i in r["images"])]
     rng.shuffle(free)
@@ -336,8 +343,9 @@ def main() -> None:
         missed = [f for f in ranking[: 2 * n] if not planted.hit(f)]
         print(f"{kind}: unplanted among the top {2 * n}:")
         for finding in missed[: args.show]:
-            tag = "pre-existing" if finding_key(finding) in pre_existing else "new"
-            print(f"  {finding.score:.3f} {tag:<12} {finding.sku}: {finding.evidence}")
+            key = finding_key(finding)
+            tag = "catalog's own" if key in planted.own_duplicates else "pre-existing" if key in pre_existing else "new"
+            print(f"  {finding.score:.3f} {tag:<13} {finding.sku}: {finding.evidence}")
         found_keys = {finding_key(f) for f in ranking[: 2 * n]}
         for key in sorted(map(str, planted.keys(kind) - found_keys)):
             rank = next((i for i, f in enumerate(ranking) if str(finding_key(f)) == key), None)

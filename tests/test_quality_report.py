@@ -86,6 +86,15 @@ def write_planted_catalog(catalog_dir, *, plant: bool = True):
     return catalog_dir.write()
 
 
+@pytest.fixture(autouse=True)
+def two_rounds(monkeypatch):
+    """Two rounds of held-out heads instead of six: the tiny catalog's errors stand out without averaging, and
+    the file stays quick."""
+    from quality import heldout
+
+    monkeypatch.setattr(heldout, "ROUNDS", 2)
+
+
 @pytest.fixture
 def planted(catalog_dir):
     catalog_import(path=write_planted_catalog(catalog_dir))
@@ -274,6 +283,74 @@ def test_one_colour_finding_per_product_names_its_other_contradicted_colours_and
     assert [(f.product, f.details["stated"], f.details["looks"]) for f in listed] == [(0, "Black", "Red")]
     assert "also White looks Red" in listed[0].evidence
     assert not any(f.product == 1 for f in findings)
+
+
+def test_a_colour_the_reader_never_learned_is_judged_as_its_nearest_named_colour():
+    # given a reader of three colours, 30 products whose one photo reads as the colour they state, product 0 stating
+    # Lavender (a colour with too few photos to learn) with a photo that reads Black, product 1 stating Lavender
+    # with a photo that reads Red, and Lavender's alias Red
+    palette = ["Black", "Red", "White"]
+    products = [{"sku": f"P{i}", "text": [1.0, i], "colours": [palette[i % 3]]} for i in range(30)]
+    photos = [{"product": i, "image": [1.0, i], "colours": products[i]["colours"]} for i in range(30)]
+    reading = [[0.8 if c == products[i]["colours"][0] else 0.1 for c in palette] for i in range(30)]
+    for product, looks in ((0, "Black"), (1, "Red")):
+        products[product]["colours"] = photos[product]["colours"] = ["Lavender"]
+        reading[product] = [0.9 if c == looks else 0.05 for c in palette]
+    held = _held(np.ones((30, 2)), np.ones((30, 2)), palette, np.log(np.array(reading)))
+    held.colour_aliases = {"Lavender": "Red"}
+
+    # when the colour check runs
+    findings = checks.colours_contradicted(_vectors(products, photos), held)
+
+    # then the Black-looking one is listed as contradicted, the Red-looking one is not
+    listed = [(f.product, f.details["stated"], f.details["looks"]) for f in findings if f.flagged]
+    assert listed == [(0, "Lavender", "Black")]
+
+
+def test_every_photo_of_a_colour_must_contradict_it():
+    # given 30 products reading as their colour, product 0 stating Black with two photos, one reading Red and one
+    # Black, and product 1 stating Black with two photos both reading Red
+    palette = ["Black", "Red", "White"]
+    products = [{"sku": f"P{i}", "text": [1.0, i], "colours": [palette[i % 3]]} for i in range(30)]
+    photos = [{"product": i, "image": [1.0, i], "colours": products[i]["colours"]} for i in range(30)]
+    reading = [[0.8 if c == products[i]["colours"][0] else 0.1 for c in palette] for i in range(30)]
+    for product, second in ((0, [0.9, 0.05, 0.05]), (1, [0.05, 0.9, 0.05])):
+        products[product]["colours"] = photos[product]["colours"] = ["Black"]
+        reading[product] = [0.05, 0.9, 0.05]
+        photos.append({"product": product, "image": [1.0, 0.5], "colours": ["Black"]})
+        reading.append(second)
+    held = _held(np.ones((len(photos), 2)), np.ones((30, 2)), palette, np.log(np.array(reading)))
+
+    # when the colour check runs
+    findings = sorted(checks.colours_contradicted(_vectors(products, photos), held), key=lambda f: -f.score)
+
+    # then the product whose photos all read Red is listed first, the one with a Black photo is not listed
+    assert findings[0].product == 1 and findings[0].flagged
+    assert not any(f.product == 0 and f.flagged for f in findings)
+
+
+def test_the_colour_reader_folds_by_product_and_aliases_colours_by_their_phrases():
+    # given 4 products, two photos each, one stating Lilac (not in the palette), and a text encoder that puts
+    # "Lilac ..." nearest "Red ..."
+    from quality.heldout import colour_aliases, colour_folds
+
+    products = [
+        {"sku": f"P{i}", "text": [1.0, i], "colours": [c]} for i, c in enumerate(["Black", "Red", "Lilac", "Red"])
+    ]
+    photos = [{"product": i, "image": [1.0, i], "colours": products[i]["colours"]} for i in range(4) for _ in (0, 1)]
+    vectors = _vectors(products, photos)
+    axes = {"Black": [1.0, 0.0, 0.0], "Red": [0.0, 1.0, 0.0], "Lilac": [0.1, 0.9, 0.4]}
+
+    def encode_texts(texts):
+        return np.array([axes[text.split()[0]] for text in texts])
+
+    # when the folds and aliases are computed
+    folds = colour_folds(vectors)
+    aliases = colour_aliases(vectors=vectors, palette=["Black", "Red"], encode_texts=encode_texts)
+
+    # then a product's photos share a fold, and Lilac is read as Red
+    assert all(folds[2 * i] == folds[2 * i + 1] for i in range(4))
+    assert aliases == {"Lilac": "Red"}
 
 
 def test_held_out_heads_judge_each_photo_in_every_round_by_a_head_that_never_saw_it(catalog_dir):
