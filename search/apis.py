@@ -89,8 +89,8 @@ class RatingOutput(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class ResultOutput(serializers.Serializer):
-    """One product of a result list (search, photo search, similar items)."""
+class CardOutput(serializers.Serializer):
+    """What every product card shows (result lists, autocomplete's top products)."""
 
     sku = serializers.CharField()
     name = serializers.CharField()
@@ -100,6 +100,11 @@ class ResultOutput(serializers.Serializer):
     brand = serializers.CharField(allow_blank=True)
     category = serializers.CharField(allow_null=True)
     photo_url = serializers.CharField(allow_null=True)
+
+
+class ResultOutput(CardOutput):
+    """One product of a result list (search, photo search, similar items)."""
+
     variant_sku = serializers.CharField(
         allow_null=True, help_text="the variant the card shows: the one the attribute filters ask for (color=Black)"
     )

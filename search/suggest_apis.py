@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 from shop_search.db import ReplicaReads
 from shop_search.serializers import InputSerializer, error_responses
 
-from .apis import held_filters
+from .apis import CardOutput, held_filters
 from .filters import Filters
 from .suggest import SUGGEST_MAX_QUERY_LENGTH, fold, suggest, suggestion_payload
 
@@ -43,15 +43,8 @@ class SuggestionOutput(serializers.Serializer):
     typo = serializers.BooleanField(help_text="found by typo-tolerant matching, not as typed")
 
 
-class SuggestProductOutput(serializers.Serializer):
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    price = serializers.CharField(allow_null=True, help_text="decimal as a string")
-    currency = serializers.CharField()
-    in_stock = serializers.BooleanField()
-    brand = serializers.CharField(allow_blank=True)
-    category = serializers.CharField(allow_null=True)
-    photo_url = serializers.CharField(allow_null=True)
+class SuggestProductOutput(CardOutput):
+    """A top product of a suggestion: its card."""
 
 
 class SuggestOutput(serializers.Serializer):

@@ -137,9 +137,7 @@ def test_a_generation_built_before_the_layouts_keeps_working_and_sheds_what_no_q
 
 
 def test_a_new_generation_takes_the_layout_of_the_setting(settings):
-    head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=2)
-    fields = {"encoder_spec": {}, "head": head, "image_weight": 0.5, "text_weight": 0.5, "text_dim": 2,
-              "image_dim": 2, "joint_dim": 2}  # fmt: skip
+    fields = generation_fields()
     settings.EMBEDDING_PHOTO_INDEX = "product"
     assert EmbeddingGeneration.objects.create(**fields).photo_index == "product"
     settings.EMBEDDING_PHOTO_INDEX = "photo"
@@ -147,9 +145,7 @@ def test_a_new_generation_takes_the_layout_of_the_setting(settings):
 
 
 def test_the_automatic_layout_indexes_every_photo_up_to_a_number_of_photos(settings, catalog_dir):
-    head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=2)
-    fields = {"encoder_spec": {}, "head": head, "image_weight": 0.5, "text_weight": 0.5, "text_dim": 2,
-              "image_dim": 2, "joint_dim": 2}  # fmt: skip
+    fields = generation_fields()
     catalog_import(path=write_small_catalog(catalog_dir))
     photos = ProductImage.objects.count()
     settings.EMBEDDING_PHOTO_INDEX = "auto"
@@ -203,6 +199,13 @@ def test_pooled_candidates_find_the_exact_best_photos_of_a_larger_catalog(settin
 
     # then the top 10 by best photo are (nearly) those of an exact scan over every photo
     assert found / 200 >= 0.97
+
+
+def generation_fields() -> dict:
+    """What a 2-d generation needs besides its photo index layout."""
+    head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=2)
+    return {"encoder_spec": {}, "head": head, "image_weight": 0.5, "text_weight": 0.5, "text_dim": 2,
+            "image_dim": 2, "joint_dim": 2}  # fmt: skip
 
 
 def existing_indexes(generation: EmbeddingGeneration) -> set[str]:
