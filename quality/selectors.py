@@ -1,15 +1,22 @@
 """Reads for the quality check: a generation's vectors with what the catalog says about each product and photo,
-near-duplicate candidates through the HNSW index, and the stored reports and findings."""
+the colours of the photos' own pixels, near-duplicate candidates through the HNSW index, and the stored reports and
+findings."""
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.models import Count, QuerySet
+from PIL import UnidentifiedImageError
 
-from catalog.models import Product, Variant
+from catalog.models import Product, ProductImage, Variant
 from embeddings.indexes import vector_expression
 from embeddings.models import EmbeddingGeneration, ImageEmbedding, ProductEmbedding
+from embeddings.neural.encoders import COLOUR_SIZE, colour_appearance, open_image
 
 from .checks import CatalogVectors
 from .models import Finding, QualityReport
@@ -19,6 +26,10 @@ from .models import Finding, QualityReport
 DUPLICATE_CANDIDATES = 5
 # Vector rows read per round trip (a server-side cursor): memory stays at the arrays being filled.
 READ_CHUNK = 2000
+# Photos decoded at once for their colours (Pillow decodes outside the GIL).
+PHOTO_READ_THREADS = 4
+
+logger = logging.getLogger(__name__)
 
 
 def _colours(value) -> list[str]:
@@ -102,6 +113,29 @@ def catalog_vectors(generation: EmbeddingGeneration) -> CatalogVectors:
         photo_colours=[photo_colours(i, p) for i, p in zip(photo_ids, photo_products, strict=True)],
         photo_image=_unit(photo_image),
     )
+
+
+def photo_colour_histograms(photo_ids: list[int], bins: tuple[int, int, int]) -> np.ndarray:
+    """(photos, hue x saturation x value bins): each photo's colour histogram from its stored file
+    (``colour_appearance`` with ``bins``), JPEGs decoded at a reduced scale. A photo that cannot be read gets a row
+    of zeros (it reads as no colour in particular)."""
+    files = dict(ProductImage.objects.filter(id__in=photo_ids).values_list("id", "file"))
+
+    def histogram(photo_id: int) -> np.ndarray | None:
+        try:
+            with default_storage.open(files[photo_id], "rb") as handle:
+                image = open_image(handle.read(), draft_to=lambda _w, _h: (COLOUR_SIZE, COLOUR_SIZE))
+            return colour_appearance(image, bins)
+        except (KeyError, ValueError, OSError, SyntaxError, UnidentifiedImageError) as exc:
+            logger.warning("quality check: photo %s unreadable for its colours: %s", photo_id, exc)
+            return None
+
+    result = np.zeros((len(photo_ids), int(np.prod(bins))), dtype=np.float32)
+    with ThreadPoolExecutor(PHOTO_READ_THREADS) as pool:
+        for row, values in enumerate(pool.map(histogram, photo_ids)):
+            if values is not None:
+                result[row] = values
+    return result
 
 
 def duplicate_candidates(generation: EmbeddingGeneration, *, k: int = DUPLICATE_CANDIDATES) -> list[tuple[int, int]]:

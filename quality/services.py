@@ -22,9 +22,9 @@ from embeddings.models import EmbeddingGeneration
 from embeddings.services.embedding import generation_models
 
 from . import checks
-from .heldout import heldout_project
+from .heldout import COLOUR_READER_BINS, heldout_project
 from .models import Finding, QualityReport
-from .selectors import catalog_vectors, duplicate_candidates
+from .selectors import catalog_vectors, duplicate_candidates, photo_colour_histograms
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
     if generation.text_only:
         notes.append("text-only generation: no photo or colour checks, categories by text alone")
     else:
+        vectors.photo_colour = photo_colour_histograms(vectors.photo_ids, COLOUR_READER_BINS)
+        timings["photo colours (pixels)"] = time.monotonic() - phase
+        phase = time.monotonic()
         encoders, _head = generation_models(generation)
         held = heldout_project(vectors=vectors, encode_texts=encoders.text.encode_texts)
         if held is None:

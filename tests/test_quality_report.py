@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils.html import escape
 from PIL import Image, ImageDraw
 
-from catalog.models import Product
+from catalog.models import Product, ProductImage
 from catalog.services import catalog_import
 from quality import checks
 from quality.models import Finding, QualityReport
@@ -351,6 +351,42 @@ def test_the_colour_reader_folds_by_product_and_aliases_colours_by_their_phrases
     # then a product's photos share a fold, and Lilac is read as Red
     assert all(folds[2 * i] == folds[2 * i + 1] for i in range(4))
     assert aliases == {"Lilac": "Red"}
+
+
+def test_the_colour_reader_reads_each_photos_pixels_finer_than_the_image_vectors_colours(catalog_dir):
+    # given two products whose photos are a red and an orange garment on a studio backdrop, and a third whose
+    # photo file is gone from storage
+    from django.core.files.storage import default_storage
+
+    from embeddings.neural.encoders import colour_appearance
+    from quality.heldout import COLOUR_READER_BINS
+    from quality.selectors import photo_colour_histograms
+
+    def garment(rgb):
+        image = Image.new("RGB", (80, 80), (255, 255, 255))
+        ImageDraw.Draw(image).rectangle((20, 10, 60, 70), fill=rgb)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=95)
+        return buffer.getvalue()
+
+    for sku, rgb in (("RED", (220, 30, 30)), ("ORA", (230, 120, 20)), ("GONE", (20, 20, 220))):
+        catalog_dir.add_product(sku=sku, images=[catalog_dir.add_photo(f"{sku}.jpg", garment(rgb))])
+    catalog_import(path=catalog_dir.write())
+    photos = {p.product.sku: p for p in ProductImage.objects.select_related("product")}
+    default_storage.delete(photos["GONE"].file.name)
+
+    # when the reader's histograms are read from the stored photos
+    ids = [photos[sku].id for sku in ("RED", "ORA", "GONE")]
+    histograms = photo_colour_histograms(ids, COLOUR_READER_BINS)
+
+    # then red and orange share no bin, where the image vectors' coarser histogram puts them in one hue; the
+    # photo that cannot be read is a row of zeros
+    red, orange, gone = histograms
+    assert histograms.shape == (3, int(np.prod(COLOUR_READER_BINS)))
+    assert np.isclose(np.linalg.norm(red), 1.0) and red @ orange < 0.05
+    coarse = [colour_appearance(Image.open(io.BytesIO(garment(rgb)))) for rgb in ((220, 30, 30), (230, 120, 20))]
+    assert coarse[0] @ coarse[1] > 0.5
+    assert not gone.any()
 
 
 def test_held_out_heads_judge_each_photo_in_every_round_by_a_head_that_never_saw_it(catalog_dir):

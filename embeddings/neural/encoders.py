@@ -210,10 +210,11 @@ COLOUR_BACKGROUND = 235
 COLOUR_MIN_PIXELS = 64
 
 
-def colour_appearance(image: Image.Image) -> np.ndarray:
-    """The colour histogram of the product in a photo (HSV, 128 bins, square-rooted and normalised): what a back
-    view, a detail shot and the front of one garment share, and what tells two products of one kind and colour
-    apart where the network's features, trained for object classes, see "a grey hoodie" in both."""
+def colour_appearance(image: Image.Image, bins: tuple[int, int, int] = COLOUR_BINS) -> np.ndarray:
+    """The colour histogram of the product in a photo (HSV, ``bins`` hue x saturation x value bins: 128 by
+    default, square-rooted and normalised): what a back view, a detail shot and the front of one garment share,
+    and what tells two products of one kind and colour apart where the network's features, trained for object
+    classes, see "a grey hoodie" in both."""
     # Sampled, not averaged: blending a product edge with the backdrop would count colours no photo shows.
     small = image.convert("RGB").resize((COLOUR_SIZE, COLOUR_SIZE), Image.NEAREST)
     rgb = np.asarray(small).reshape(-1, 3)
@@ -221,9 +222,9 @@ def colour_appearance(image: Image.Image) -> np.ndarray:
     if len(product) < COLOUR_MIN_PIXELS:
         product = rgb
     hsv = np.asarray(Image.fromarray(product[:, None, :]).convert("HSV")).reshape(-1, 3).astype(np.int64)
-    h, s, v = (hsv[:, i] * bins // 256 for i, bins in enumerate(COLOUR_BINS))
-    codes = (h * COLOUR_BINS[1] + s) * COLOUR_BINS[2] + v
-    histogram = np.bincount(codes, minlength=int(np.prod(COLOUR_BINS))).astype(np.float32)
+    h, s, v = (hsv[:, i] * count // 256 for i, count in enumerate(bins))
+    codes = (h * bins[1] + s) * bins[2] + v
+    histogram = np.bincount(codes, minlength=int(np.prod(bins))).astype(np.float32)
     root = np.sqrt(histogram)
     return root / max(float(np.linalg.norm(root)), 1e-12)
 
