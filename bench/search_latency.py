@@ -372,7 +372,7 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
     reading them back: photo p95 88 and 103 ms in two such runs, 42-56 ms with the indexes in memory."""
     from django.db import connection
 
-    from embeddings.indexes import COLUMNS, indexed_columns, vector_expression
+    from embeddings.indexes import COLUMNS, indexed_columns, photo_code_query, vector_expression
 
     started = time.perf_counter()
     for name in indexed_columns(generation) if queries > 0 else ():
@@ -383,9 +383,11 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
             sample = (f"SELECT {column.column}::text FROM {column.table} WHERE generation_id = %s AND "
                       f"{column.column} IS NOT NULL ORDER BY random() LIMIT %s")  # fmt: skip
             cursor.execute(sample, [generation.pk, queries])
+            # A binary code's index is read by Hamming distance to the query's code.
+            distance = f"<~> {photo_code_query(generation)}" if column.code else f"<=> %s::halfvec({dim})"
             for (vector,) in cursor.fetchall():
                 cursor.execute(f"SELECT 1 FROM {column.table} WHERE generation_id = %s ORDER BY {expression} "
-                               f"<=> %s::halfvec({dim}) LIMIT 30", [generation.pk, vector])  # fmt: skip
+                               f"{distance} LIMIT 30", [generation.pk, vector])  # fmt: skip
                 cursor.fetchall()
     return time.perf_counter() - started
 

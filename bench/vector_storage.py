@@ -1,7 +1,8 @@
 """The vector storage budget: bytes per product of a generation's vectors and HNSW indexes, and how well photo search
 finds the best photos through its photo index layout.
 
-    python bench/vector_storage.py [--products 50000] [--rescore 100,300,1000] [--samples 200] [--compare-layouts]
+    python bench/vector_storage.py [--products 50000] [--rescore 100,300,1000] [--rescore-photos 100,300,500,1000]
+        [--samples 200] [--compare-layouts]
 
 Uses the kept scaled catalog ``test_scaled_<N>`` of bench/scaled_catalog.py (built when missing) and prints:
 
@@ -10,11 +11,14 @@ Uses the kept scaled catalog ``test_scaled_<N>`` of bench/scaled_catalog.py (bui
   products (at this catalog's photos per product, and at three photos per product);
 - photo search recall@10: the products ranked by their best photo through the generation's photo path (what
   ``search.candidates`` runs: with the ``product`` layout, the ``SEARCH_PHOTO_RESCORE_PRODUCTS`` nearest products by
-  pooled vector re-scored by their photos) against an exact scan over every photo, for each ``--rescore`` value;
+  pooled vector re-scored by their photos; with the ``binary`` layout, the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest
+  photos by binary code re-scored) against an exact scan over every photo, for each ``--rescore`` value
+  (``--rescore-photos`` with ``binary``);
   queries are ``--samples`` random catalog photos' own vectors and luma-dev's evaluation photos (78 withheld views,
   encoded by the generation's image encoder); and the time of that statement alone, in process;
-- with ``--compare-layouts``, the same for the ``photo`` layout (an HNSW index over every photo, built for the
-  measurement and dropped afterwards: minutes at 50,000 products).
+- with ``--compare-layouts``, the same for the other layouts (``photo``: an HNSW index over every photo, ``binary``:
+  one over every photo's binary code; each built for the measurement with ``photo_index_switch`` and dropped
+  afterwards, the generation switched back to its own layout: minutes at 50,000 products).
 
 Run it under ``flock /tmp/bench.lock`` on a shared machine: it reads every photo vector once.
 """
@@ -155,22 +159,32 @@ def photo_path_top(generation, vector: np.ndarray, k: int = 10) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def photo_search_recall(generation, queries: dict[str, np.ndarray], rescore: list[int]) -> dict:
+def photo_search_recall(
+    generation, queries: dict[str, np.ndarray], rescore: list[int], rescore_photos: list[int] | None = None
+) -> dict:
     """Recall@10 of the photo path against ``exact_best_photos`` and the statement's in-process p50/p95 (ms), per
-    query kind and per ``SEARCH_PHOTO_RESCORE_PRODUCTS`` value (one value for the per-photo layout: it has none)."""
+    query kind and per ``SEARCH_PHOTO_RESCORE_PRODUCTS`` value (``binary`` layout: per ``SEARCH_PHOTO_RESCORE_PHOTOS``
+    value of ``rescore_photos``, by default the setting's; one value for the per-photo layout: it has none)."""
+    from django.conf import settings
     from django.test.utils import override_settings
 
     from embeddings.indexes import photo_index_per_photo
 
     result: dict = {}
-    values = [None] if photo_index_per_photo(generation) else rescore
+    if photo_index_per_photo(generation):
+        setting, values, name = None, [None], ""
+    elif generation.photo_index == "binary":
+        setting, name = "SEARCH_PHOTO_RESCORE_PHOTOS", "rescore photos"
+        values = rescore_photos or [settings.SEARCH_PHOTO_RESCORE_PHOTOS]
+    else:
+        setting, values, name = "SEARCH_PHOTO_RESCORE_PRODUCTS", rescore, "rescore"
     for kind, vectors in queries.items():
         started = time.perf_counter()
         truth = exact_best_photos(generation, vectors)
         exact_seconds = time.perf_counter() - started
         for value in values:
-            label = "per-photo index" if value is None else f"rescore {value}"
-            with override_settings(**({} if value is None else {"SEARCH_PHOTO_RESCORE_PRODUCTS": value})):
+            label = "per-photo index" if value is None else f"{name} {value}"
+            with override_settings(**({} if value is None else {setting: value})):
                 photo_path_top(generation, vectors[0])  # the first statement of a setting plans it
                 found, times = 0, []
                 for vector, exact in zip(vectors, truth, strict=True):
@@ -194,7 +208,7 @@ def print_recall(recall: dict, out=print) -> None:
         out(f"photo search recall@10 vs exact best photo, {kind} ({rows['queries']} queries):")
         for label, row in rows.items():
             if isinstance(row, dict):
-                out(f"  {label:<18} recall@10 {row['recall@10']:.4f}   statement p50 {row['p50_ms']:6.1f} ms  "
+                out(f"  {label:<20} recall@10 {row['recall@10']:.4f}   statement p50 {row['p50_ms']:6.1f} ms  "
                     f"p95 {row['p95_ms']:6.1f} ms")  # fmt: skip
 
 
@@ -205,9 +219,11 @@ def main() -> None:
     parser.add_argument("--query-seed", type=int, default=0, help="which catalog photos are the queries")
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--rescore", default="100,300,1000", help="SEARCH_PHOTO_RESCORE_PRODUCTS values to measure")
+    parser.add_argument("--rescore-photos", default="100,300,500,1000",
+                        help="SEARCH_PHOTO_RESCORE_PHOTOS values to measure (binary layout)")  # fmt: skip
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "datasets" / "luma-dev")
     parser.add_argument("--compare-layouts", action="store_true",
-                        help="also measure the per-photo layout (builds its indexes, then drops them)")  # fmt: skip
+                        help="also measure the other layouts (builds their indexes, then drops them)")  # fmt: skip
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     django_setup()
@@ -216,24 +232,29 @@ def main() -> None:
     from embeddings.indexes import photo_index_switch
 
     rescore = [int(v) for v in args.rescore.split(",")]
+    rescore_photos = [int(v) for v in args.rescore_photos.split(",")]
     figures: dict = {"products": args.products}
     with scaled_database(args.products, seed=args.seed, source=args.source) as generation:
         figures["storage"] = storage_report(generation)
         queries = photo_queries(generation, samples=args.samples, seed=args.query_seed, source=args.source)
-        figures["recall"] = {generation.photo_index: photo_search_recall(generation, queries, rescore)}
+        figures["recall"] = {generation.photo_index: photo_search_recall(generation, queries, rescore, rescore_photos)}
         print_recall(figures["recall"][generation.photo_index])
         if args.compare_layouts:
             original = generation.photo_index
-            other = "photo" if original == "product" else "product"
-            started = time.perf_counter()
-            photo_index_switch(generation, other)
-            print(f"\nswitched to the {other} layout: {time.perf_counter() - started:.0f} s")
+            # the per-photo index last: switching back to it rebuilds it (the slowest)
+            others = [layout for layout in ("binary", "product", "photo") if layout != original]
             try:
-                figures["storage_" + other] = storage_report(generation)
-                figures["recall"][other] = photo_search_recall(generation, queries, rescore)
-                print_recall(figures["recall"][other])
+                for other in others:
+                    started = time.perf_counter()
+                    photo_index_switch(generation, other)
+                    print(f"\nswitched to the {other} layout: {time.perf_counter() - started:.0f} s")
+                    figures["storage_" + other] = storage_report(generation)
+                    figures["recall"][other] = photo_search_recall(generation, queries, rescore, rescore_photos)
+                    print_recall(figures["recall"][other])
             finally:
+                started = time.perf_counter()
                 photo_index_switch(generation, original)
+                print(f"\nswitched back to the {original} layout: {time.perf_counter() - started:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
 

@@ -7,10 +7,11 @@ about 1e-3, far below the gaps between neighbours (HNSW recall is measured in be
 must use the very same expression and ``generation_id`` condition to use them; ``vector_expression`` gives both.
 
 Which columns get an index is the generation's ``photo_index`` layout (``EMBEDDING_PHOTO_INDEX`` when it was
-created). HNSW graphs must stay in memory to be fast, and a 1,408-dimension photo vector costs 4.1 KB of index
-per photo, so:
+created; ``auto``, the default, gives ``photo`` up to ``EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS`` photos and
+``binary`` beyond). HNSW graphs must stay in memory to be fast, and a 1,408-dimension photo vector costs 4.1 KB of
+index per photo, so:
 
-- ``product`` (the default): only the columns some query reads through an index, all per product: fused, aligned
+- ``product``: only the columns some query reads through an index, all per product: fused, aligned
   image and text vector (text and photo search, similar items) and the pooled image vector (the mean of the
   product's photos, which similar items read). Photo search reads the nearest products by the pooled vector and
   re-scores their photos exactly from the table (``search.candidates``). 7.5 KB of index a product (1,408-d
@@ -20,8 +21,31 @@ per photo, so:
   19.8 GB at 1,000,000 products with three photos each. Generations built before this layout existed are
   ``photo`` generations with two more indexes that no query reads (aligned text; the photos' joint vectors): they
   keep them until they are collected.
+- ``binary``: the product indexes and an index over every photo's binary code instead of its vector: 1 bit a
+  dimension (``photo_code_v1``: the signs of a fixed mixing of the dimensions, migration 0008), compared by Hamming
+  distance (``bit_hamming_ops``). Photo search reads the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code
+  through it and re-scores them exactly, in full precision, from the table (``search.candidates``). Plain signs
+  of the vector (``binary_quantize`` alone) rank EfficientNet photos poorly: a few dimensions carry most of their
+  variance and every dimension gets one bit; the code's mixing (three rounds of alternating sums of 8 cyclic
+  rotations) spreads each bit over 512 dimensions, like a random rotation, which also cancels the features' mean.
+  686 bytes of index a photo at 1,408 dimensions (against 4,096): 2.1 GB at 1,000,000 products with three photos
+  each, 9.6 GB with the product indexes (``bench/vector_storage.py --compare-layouts``). Recall@10 of the exact
+  best photos (catalog photos / luma-dev's withheld views) and statement p50 / p95 in process (2 cores, load 4-6):
 
-``storage_measure`` reports both layouts' bytes per product: ``bench/vector_storage.py --compare-layouts`` at
+  | photos re-scored | 50,000 products (64,408 photos) | 250,000 products (321,208 photos) |
+  | --- | --- | --- |
+  | 300 | 0.989 / 0.985, 19-27 / 24-38 ms | 0.880 / 0.826, 26 / 35-38 ms |
+  | 500 | 0.996 / 0.994-0.995, 32-37 / 40-54 ms | 0.941 / 0.927, 37-39 / 42-53 ms |
+  | 1000 | 1.000 / 0.999-1.000, 63-69 / 77-87 ms | 0.983 / 0.985, 72-75 / 83-87 ms |
+
+  against the ``product`` layout at rescore 300: 0.986 / 0.954, 11-21 / 16-54 ms at 50,000, and 0.894 / 0.727 at
+  250,000 (rescore 1000: 0.986 / 0.932). The synthetic catalog crowds ever more near-copies of luma-dev's 116
+  products around each query as it grows, and the photos re-scored must grow with it (about with the catalog:
+  300 at 50,000, 1,000 at 250,000). Ranked by exact Hamming distance over all 64,408 photos (no index; catalog
+  photos / withheld views, 1,000 re-scored): plain signs 0.66 / 0.48, signs of the mean-centred vector 0.99 / 0.81,
+  this code 1.000 / 1.000.
+
+``storage_measure`` reports every layout's bytes per product: ``bench/vector_storage.py --compare-layouts`` at
 50,000 products (1.29 photos each) measured 7,518 bytes a product, and 4,096 more a photo (README "Running at
 scale").
 """
@@ -30,6 +54,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.db import connection
 
@@ -46,6 +71,7 @@ class VectorColumn:
     table: str
     column: str
     dim_field: str  # which EmbeddingGeneration dimension applies
+    code: bool = False  # indexed by its binary code (``photo_code_v1``, Hamming distance), not as a halfvec
 
 
 COLUMNS = {
@@ -56,20 +82,51 @@ COLUMNS = {
     "image_vector": VectorColumn("embeddings_productembedding", "image_vector", "image_dim"),
     "photo": VectorColumn("embeddings_imageembedding", "vector", "image_dim"),
     "photo_aligned": VectorColumn("embeddings_imageembedding", "aligned", "joint_dim"),
+    "photo_code": VectorColumn("embeddings_imageembedding", "vector", "image_dim", code=True),
 }
+
+# The SQL function (migration 0008) that makes a vector's binary code: the signs of a fixed mixing of its dimensions.
+PHOTO_CODE_FUNCTION = "photo_code_v1"
+# Its mixing, as in the function: each round sums the vector's cyclic rotations by these shifts (modulo its
+# dimensions), alternately added and subtracted.
+PHOTO_CODE_SHIFTS = (
+    (0, 300, 395, 516, 560, 1008, 1221, 1252), (0, 173, 509, 668, 810, 903, 1037, 1103),
+    (0, 36, 677, 868, 974, 1046, 1246, 1332),
+)  # fmt: skip
 
 # The columns each layout indexes (``EmbeddingGeneration.PhotoIndex``).
 LAYOUTS = {
     EmbeddingGeneration.PhotoIndex.PRODUCT: ("fused", "aligned_image", "text_vector", "image_vector"),
     EmbeddingGeneration.PhotoIndex.PHOTO: ("fused", "aligned_image", "text_vector", "image_vector", "photo"),
+    EmbeddingGeneration.PhotoIndex.BINARY: ("fused", "aligned_image", "text_vector", "image_vector", "photo_code"),
 }
 
 
 def vector_expression(generation: EmbeddingGeneration, name: str) -> tuple[str, int]:
-    """The SQL expression (matching the index) of column ``name`` for ``generation``, and its dimensions."""
+    """The SQL expression (matching the index) of column ``name`` for ``generation``, and its dimensions. A
+    ``code`` column's is its binary code (``bit``, compared by Hamming distance ``<~>``)."""
     column = COLUMNS[name]
     dim = getattr(generation, column.dim_field)
+    if column.code:
+        return f"({PHOTO_CODE_FUNCTION}({column.column})::bit({dim}))", dim
     return f"({column.column}::halfvec({dim}))", dim
+
+
+def photo_code_query(generation: EmbeddingGeneration) -> str:
+    """The binary code of a query vector (one ``%s`` parameter: its ``vector`` literal), to compare by ``<~>``
+    with ``vector_expression(generation, "photo_code")``."""
+    return f"({PHOTO_CODE_FUNCTION}(%s::vector)::bit({int(generation.image_dim)}))"
+
+
+def photo_code(vectors: np.ndarray) -> np.ndarray:
+    """The binary codes ``photo_code_v1`` gives the rows of ``vectors`` (booleans, a row each), in numpy."""
+    mixed = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    for shifts in PHOTO_CODE_SHIFTS:
+        total = np.zeros_like(mixed)
+        for k, shift in enumerate(shifts):
+            total += (1 if k % 2 == 0 else -1) * np.roll(mixed, -(shift % mixed.shape[1]), axis=1)
+        mixed = total
+    return mixed > 0
 
 
 def index_name(generation_id: int, name: str) -> str:
@@ -82,8 +139,8 @@ def indexed_columns(generation: EmbeddingGeneration) -> tuple[str, ...]:
 
 
 def photo_index_per_photo(generation: EmbeddingGeneration) -> bool:
-    """Whether photo search reads ``generation``'s photos through an index over every photo (else: the nearest
-    products by their pooled vector, re-scored by their photos)."""
+    """Whether photo search reads ``generation``'s photos through an index over every photo's vector (else: the
+    nearest photos by binary code, or the nearest products by their pooled vector, re-scored by their photos)."""
     return generation.photo_index == EmbeddingGeneration.PhotoIndex.PHOTO
 
 
@@ -105,9 +162,10 @@ def indexes_create(generation: EmbeddingGeneration) -> list[str]:
             column = COLUMNS[name]
             expression, _dim = vector_expression(generation, name)
             index = index_name(generation.pk, name)
+            opclass = "bit_hamming_ops" if column.code else "halfvec_cosine_ops"
             cursor.execute(
                 f"CREATE INDEX {concurrently} IF NOT EXISTS {index} ON {column.table} "
-                f"USING hnsw ({expression} halfvec_cosine_ops) {HNSW_OPTIONS} "
+                f"USING hnsw ({expression} {opclass}) {HNSW_OPTIONS} "
                 f"WHERE generation_id = {int(generation.pk)}"
             )
             names.append(index)

@@ -32,8 +32,8 @@ class TrainedHead(models.Model):
 
 def photo_index_default() -> str:
     """The photo index layout of a new generation: ``EMBEDDING_PHOTO_INDEX``; with ``auto``, an index over every
-    photo while the catalog has at most ``EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS`` photos, one pooled vector per
-    product beyond (``embeddings.indexes``)."""
+    photo's vector while the catalog has at most ``EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS`` photos, over every
+    photo's binary code beyond (``embeddings.indexes``)."""
     from django.conf import settings
 
     if settings.EMBEDDING_PHOTO_INDEX != "auto":
@@ -41,7 +41,7 @@ def photo_index_default() -> str:
     from catalog.models import ProductImage
 
     photos = ProductImage.objects.count()
-    return "photo" if photos <= settings.EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS else "product"
+    return "photo" if photos <= settings.EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS else "binary"
 
 
 class EmbeddingGeneration(models.Model):
@@ -61,6 +61,10 @@ class EmbeddingGeneration(models.Model):
         # One HNSW element per photo too, full dimensions: 4.1 KB more a photo of index memory (4,096 bytes at
         # 1,408 dimensions; the layout of generations built before).
         PHOTO = "photo"
+        # One HNSW element per photo, a 1-bit-a-dimension code of its image vector (``photo_code_v1``, Hamming
+        # distance): 686 bytes of index a photo at 1,408 dimensions; photo search re-scores the
+        # ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code exactly, from the table.
+        BINARY = "binary"
 
     state = models.CharField(max_length=16, choices=State.choices, default=State.BUILDING)
     encoder_spec = models.JSONField()

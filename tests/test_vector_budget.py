@@ -11,6 +11,7 @@ from embeddings.indexes import (
     LAYOUTS,
     index_name,
     indexes_create,
+    photo_code,
     photo_index_switch,
     storage_measure,
 )
@@ -19,9 +20,11 @@ from embeddings.neural.head import AlignmentHead
 from embeddings.queries import PhotoQuery
 from search.candidates import photo_candidates
 from search.documents import search_documents_update
+from search.filters import Filters
+from search.selectors import process_caches_clear
 from search.types import SearchQuery
 
-from .conftest import write_small_catalog
+from .conftest import build_generation, write_small_catalog
 from .factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +145,8 @@ def test_a_new_generation_takes_the_layout_of_the_setting(settings):
     assert EmbeddingGeneration.objects.create(**fields).photo_index == "product"
     settings.EMBEDDING_PHOTO_INDEX = "photo"
     assert EmbeddingGeneration.objects.create(**fields).photo_index == "photo"
+    settings.EMBEDDING_PHOTO_INDEX = "binary"
+    assert EmbeddingGeneration.objects.create(**fields).photo_index == "binary"
 
 
 def test_the_automatic_layout_indexes_every_photo_up_to_a_number_of_photos(settings, catalog_dir):
@@ -153,7 +158,7 @@ def test_the_automatic_layout_indexes_every_photo_up_to_a_number_of_photos(setti
     settings.EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS = photos
     assert EmbeddingGeneration.objects.create(**fields).photo_index == "photo"
     settings.EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS = photos - 1
-    assert EmbeddingGeneration.objects.create(**fields).photo_index == "product"
+    assert EmbeddingGeneration.objects.create(**fields).photo_index == "binary"
 
 
 def test_storage_counts_the_generations_indexes_and_its_share_of_the_vector_tables():
@@ -199,6 +204,137 @@ def test_pooled_candidates_find_the_exact_best_photos_of_a_larger_catalog(settin
 
     # then the top 10 by best photo are (nearly) those of an exact scan over every photo
     assert found / 200 >= 0.97
+
+
+def test_photo_search_through_binary_codes_scores_the_nearest_photos_exactly(settings):
+    # given a generation whose photos are indexed by their binary codes
+    generation = photo_generation(SHOP, layout="binary")
+
+    # when every photo is read from the index of codes, they are ranked by their exact cosine: the exact ranking
+    settings.SEARCH_PHOTO_RESCORE_PHOTOS = 4
+    assert image_hits(generation, [0, 1]) == [("A", 1.0), ("B", 0.8), ("C", 0.6)]
+
+
+def test_the_binary_layout_indexes_every_photos_code_by_hamming_distance():
+    generation = photo_generation(SHOP, layout="binary")
+
+    assert existing_indexes(generation) == {"fused", "aligned_image", "text_vector", "image_vector", "photo_code"}
+    with connection.cursor() as cursor:
+        name = index_name(generation.pk, "photo_code")
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
+        (definition,) = cursor.fetchone()
+    assert "USING hnsw" in definition and "bit_hamming_ops" in definition
+    assert "photo_code_v1(vector)" in definition and f"generation_id = {generation.pk}" in definition
+    storage = storage_measure(generation)
+    assert set(storage.indexes) == {"fused", "aligned_image", "text_vector", "image_vector", "photo_code"}
+
+
+def test_the_sql_photo_code_is_the_documented_one():
+    # photo_code_v1 (migration 0008) and its numpy twin give the same bits, at any dimensions
+    rng = np.random.default_rng(3)
+    with connection.cursor() as cursor:
+        for dim in (2, 16, 1408):
+            vectors = rng.normal(size=(5, dim)).astype(np.float32) + 0.3
+            for vector in vectors:
+                cursor.execute("SELECT photo_code_v1(%s::vector)::text", ["[" + ",".join(map(str, vector)) + "]"])
+                assert cursor.fetchone()[0] == "".join("1" if bit else "0" for bit in photo_code(vector)[0])
+
+
+def test_binary_codes_find_the_exact_best_photos_of_a_larger_catalog(settings):
+    # given 300 products with 1-3 photos each (590 photos), 512-d, in clusters, photos indexed by binary code
+    rng = np.random.default_rng(7)
+    dim = 512
+    centres = rng.normal(size=(20, dim))
+    photos = {}
+    for i in range(300):
+        base = centres[i % 20] + 0.5 * rng.normal(size=dim)
+        photos[f"P{i:03d}"] = (base + 0.8 * rng.normal(size=(int(rng.integers(1, 4)), dim))).tolist()
+    generation = photo_generation(photos, layout="binary", dim=dim)
+    settings.SEARCH_VECTOR_CANDIDATES = 10
+    every = [(sku, np.array(v) / np.linalg.norm(v)) for sku, vectors in photos.items() for v in vectors]
+
+    found, equal = 0, 0
+    for query in rng.normal(size=(20, dim)) + centres[rng.integers(0, 20, size=20)]:
+        query /= np.linalg.norm(query)
+        best: dict[str, float] = {}
+        for sku, vector in every:
+            best[sku] = max(best.get(sku, -1.0), float(vector @ query))
+        exact = sorted(best, key=lambda sku: -best[sku])[:10]
+        # when a sixth of the photos are re-scored, the top 10 are (nearly) those of an exact scan
+        settings.SEARCH_PHOTO_RESCORE_PHOTOS = 100
+        found += len({sku for sku, _ in image_hits(generation, query)[:10]} & set(exact))
+        # when every photo is, they are exactly those, in the same order
+        settings.SEARCH_PHOTO_RESCORE_PHOTOS = len(every)
+        equal += [sku for sku, _ in image_hits(generation, query)[:10]] == exact
+
+    assert found / 200 >= 0.97
+    assert equal == 20
+
+
+def test_a_built_binary_generation_finds_what_an_exact_scan_finds(api, settings, catalog_dir):
+    # given the small catalog built into a generation with binary photo codes
+    settings.EMBEDDING_PHOTO_INDEX = "binary"
+    catalog_import(path=write_small_catalog(catalog_dir))
+    generation = build_generation()
+    assert generation.photo_index == "binary"
+    assert existing_indexes(generation) == set(LAYOUTS["binary"])
+    # uncalibrated (thresholds 0.5): the tiny test encoders' photo thresholds reach 1.0, which nothing passes
+    EmbeddingGeneration.objects.filter(pk=generation.pk).update(relevance={})
+    generation.refresh_from_db()
+    vectors = list(ImageEmbedding.objects.filter(generation=generation).values_list("vector", flat=True))
+    outdoor = Filters(category="Outdoor")
+
+    def hits(query_filters: Filters) -> list[list[tuple[int, float]]]:
+        """Each photo's own vector as the query: the photo signal's products and their best photo's cosine."""
+        found = []
+        for vector in vectors:
+            photo = PhotoQuery(image_vector=np.asarray(vector), joint_vector=None)
+            signal = photo_candidates(generation, SearchQuery(photo=photo, filters=query_filters)).vectors
+            found.append([(hit.product_id, hit.score) for hit in signal.get("image", [])])
+        return found
+
+    def uploaded() -> list[str]:
+        """The API's answer to an upload of a catalog photo."""
+        image = ProductImage.objects.exclude(file="").order_by("id").first()
+        response = api.post("/api/v1/search/image?page_size=8", {"image": _upload(image.file.read())})
+        assert response.status_code == 200, response.content
+        return [item["sku"] for item in response.json()["results"]]
+
+    binary, binary_upload = hits(Filters()) + hits(outdoor), uploaded()
+    assert all(binary[: len(vectors)]) and any(binary[len(vectors) :]) and binary_upload
+
+    # when it switches to one pooled vector per product with every product's photos re-scored: an exact scan
+    settings.SEARCH_PHOTO_RESCORE_PRODUCTS = 1000
+    photo_index_switch(generation, "product")
+    process_caches_clear()
+
+    # then every query finds the same products with the same best-photo cosine, and the API answers the same
+    assert hits(Filters()) + hits(outdoor) == binary
+    assert uploaded() == binary_upload
+
+
+def _upload(data: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("photo.jpg", data, content_type="image/jpeg")
+
+
+def test_a_generation_switches_to_and_from_binary_photo_codes(settings):
+    generation = photo_generation(SHOP, layout="photo")
+    settings.SEARCH_PHOTO_RESCORE_PHOTOS = 4
+
+    # when it switches to binary codes, the index over every photo's vector goes and the codes' index comes
+    assert photo_index_switch(generation, "binary") == [index_name(generation.pk, "photo")]
+    assert existing_indexes(generation) == set(LAYOUTS["binary"])
+    generation.refresh_from_db()
+    assert generation.photo_index == "binary"
+    assert image_hits(generation, [0, 1]) == [("A", 1.0), ("B", 0.8), ("C", 0.6)]
+
+    # and back to one pooled vector per product, the codes' index goes
+    settings.SEARCH_PHOTO_RESCORE_PRODUCTS = 3
+    assert photo_index_switch(generation, "product") == [index_name(generation.pk, "photo_code")]
+    assert existing_indexes(generation) == set(LAYOUTS["product"])
+    assert image_hits(generation, [0, 1]) == [("A", 1.0), ("B", 0.8), ("C", 0.6)]
 
 
 def generation_fields() -> dict:

@@ -26,12 +26,17 @@ EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=0)
 # which similar items read anyway), the nearest SEARCH_PHOTO_RESCORE_PRODUCTS products' photos re-scored exactly
 # from the table: 7.5 KB of index a product whatever its photos (7.5 GB at 1,000,000), but a slower statement
 # (p50 27-55 ms at 50,000) and a recall that falls as the catalog grows (0.98 and 0.95 at 50,000, 0.89 at 250,000
-# synthetic products). "auto" (the default): "photo" while the catalog has at most
-# EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS photos (250,000: about 1 GB of photo index), "product" beyond.
-# Measured with bench/vector_storage.py --compare-layouts and bench/search_latency.py (README "Running at scale").
+# synthetic products). "binary": an HNSW index over every photo's 1,408-bit code (686 bytes a photo), the
+# SEARCH_PHOTO_RESCORE_PHOTOS nearest photos by code re-scored exactly (embeddings/indexes.py): at 250,000 synthetic
+# products recall 0.98 for 1,000 photos re-scored, where "product" gives 0.89 / 0.73 (300) or 0.99 / 0.93 (1,000).
+# "auto" (the default): "photo" while the catalog has at most EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS photos
+# (250,000: about 1 GB of photo index), "binary" beyond. Measured with bench/vector_storage.py --compare-layouts
+# and bench/search_latency.py (README "Running at scale").
 EMBEDDING_PHOTO_INDEX = env.str("EMBEDDING_PHOTO_INDEX", default="auto")
-if EMBEDDING_PHOTO_INDEX not in ("auto", "product", "photo"):
-    raise ValueError(f"EMBEDDING_PHOTO_INDEX must be 'auto', 'product' or 'photo', not {EMBEDDING_PHOTO_INDEX!r}")
+if EMBEDDING_PHOTO_INDEX not in ("auto", "product", "photo", "binary"):
+    raise ValueError(
+        f"EMBEDDING_PHOTO_INDEX must be 'auto', 'product', 'photo' or 'binary', not {EMBEDDING_PHOTO_INDEX!r}"
+    )
 EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS = env.int("EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS", default=250_000)
 # maintenance_work_mem of the session that builds a generation's HNSW indexes: a graph that fits builds several times
 # faster than one that spills to disk. The largest graph is the pooled photo vectors' (~4.1 KB a product at 1,408

@@ -40,6 +40,13 @@ SEARCH_VECTOR_CANDIDATES = env.int("SEARCH_VECTOR_CANDIDATES", default=30)
 # 50,000 products, recall@10 of the exact best photos for 100 / 300 / 1000: catalog photos 0.93 / 0.98 / 0.995,
 # luma-dev's withheld views 0.82 / 0.95 / 0.99 (bench/vector_storage.py; README "Running at scale").
 SEARCH_PHOTO_RESCORE_PRODUCTS = env.int("SEARCH_PHOTO_RESCORE_PRODUCTS", default=300)
+# Photo search of a generation with binary photo codes (EMBEDDING_PHOTO_INDEX=binary, and "auto" above
+# EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS photos): photos read from the index of codes by Hamming distance, then scored
+# exactly. Recall@10 of the exact best photos (catalog photos / luma-dev's withheld views) for 300 / 1000: 0.989 /
+# 0.985 and 1.000 / 1.000 at 50,000 products, 0.880 / 0.826 and 0.983 / 0.985 at 250,000; statement p50 about
+# 20-27 ms for 300, 63-75 ms for 1000 (bench/vector_storage.py; embeddings/indexes.py). The number needed grows
+# with how crowded the catalog is; the default is what 250,000 synthetic products need.
+SEARCH_PHOTO_RESCORE_PHOTOS = env.int("SEARCH_PHOTO_RESCORE_PHOTOS", default=1000)
 # Keyword members ranked beyond the requested page (the rest of the match set is counted, not ranked).
 SEARCH_FULLTEXT_CANDIDATES = env.int("SEARCH_FULLTEXT_CANDIDATES", default=200)
 # A product matches by keywords when the query words it contains carry at least this share of the query's
