@@ -19,12 +19,15 @@ readings, each printed beside the strict one:
 
 - without pre-existing: the findings the untouched catalog lists too are taken out of the ranking before its top N
   is read (they are the catalog's own, not planted, and the bench cannot tell whether they are real);
-- near duplicates with the catalog's own: products of the source catalog that list photos of identical content
-  (SHA-256 of the file, checked before anything runs) are near duplicates under different SKUs by the photo
-  itself (luma-dev sells each stasis ball size and yoga strap length as its own SKU with one photo: 12 pairs),
-  which is what the check is asked to find. They count as true findings and N becomes planted + those; the line
-  gives precision of that top N (planted and own counted as true) and, apart, how many of the planted pairs it
-  holds (their recall). The strict reading beside it counts the own pairs as false alarms.
+- judged: the catalog's own findings that a person judged to be real errors (``catalog_quality_judged.json``, per
+  catalog: each finding of the untouched catalog that ranked among the top 2N of its kind on a reported seed, judged
+  by looking at the product's photos) count as found, N becomes planted + those, and any other unplanted finding in
+  the top N is a false alarm (an unjudged one too: the bench names those, to be judged). The precision printed is
+  that of the top N; the recall beside it is the planted errors' (within that top N);
+  near duplicates need no person: products of the source catalog that list photos of identical content (SHA-256
+  of the file, checked before anything runs) are near duplicates under different SKUs by the photo itself
+  (luma-dev sells each stasis ball size and yoga strap length as its own SKU with one photo: 12 pairs), which is
+  what the check is asked to find, and count as real errors of the catalog's own.
 
 ``--scale N`` runs the check, read only, on the kept scaled catalog of bench/scaled_catalog.py (``test_scaled_<N>``,
 built by ``python bench/scaled_catalog.py --products N``): the time of each phase, the peak of the Python and
@@ -61,6 +64,12 @@ class Planted:
     duplicates: set[frozenset[str]] = field(default_factory=set)  # {original sku, duplicate sku}
     # SKUs of the source catalog that list the same photo file: near duplicates the catalog had before planting.
     own_duplicates: set[frozenset[str]] = field(default_factory=set)
+    # What a planted error changed under a judged finding of the source catalog: the SKUs whose photos were swapped,
+    # (sku, colour) of each colour replaced.
+    stale: set = field(default_factory=set)
+    # Findings of the source catalog judged by a person (``judgements_read``): kind -> keys, real errors / not.
+    judged_errors: dict[str, set] = field(default_factory=dict)
+    judged_fine: dict[str, set] = field(default_factory=dict)
 
     def count(self, kind: str) -> int:
         return len(self.keys(kind))
@@ -86,6 +95,30 @@ def finding_key(finding):
     if finding.kind == "colour_contradicted":
         return (finding.sku, finding.details["stated"])
     return finding.sku
+
+
+JUDGEMENTS = Path(__file__).with_name("catalog_quality_judged.json")
+
+
+def _judged_key(kind: str, key: list):
+    if kind == "near_duplicate":
+        return frozenset(key)
+    if kind in ("photo_of_other_product", "colour_contradicted"):
+        return tuple(key)
+    return key[0]
+
+
+def judgements_read(planted: Planted, catalog: str, path: Path = JUDGEMENTS) -> None:
+    """The catalog's own findings judged by a person into ``planted.judged_errors`` and ``planted.judged_fine``, but
+    for the colours that a planted error changed (``planted.stale``)."""
+    entries = json.loads(path.read_text()).get(catalog, {}).get("judged", []) if path.exists() else []
+    for entry in entries:
+        key = _judged_key(entry["kind"], entry["key"])
+        # A colour is judged by its photos: one replaced, or photos swapped away, leaves the judgement behind.
+        if entry["kind"] == "colour_contradicted" and (key in planted.stale or key[0] in planted.stale):
+            continue
+        target = planted.judged_errors if entry["error"] else planted.judged_fine
+        target.setdefault(entry["kind"], set()).add(key)
 
 
 def _colours(record: dict) -> list[str]:
@@ -143,6 +176,7 @@ def plant_errors(source: Path, target: Path, *, seed: int, per_kind: int) -> Pla
         replace_photo(first, a, b)
         replace_photo(second, b, a)
         planted.photos |= {(first["sku"], b), (second["sku"], a)}
+        planted.stale |= {first["sku"], second["sku"]}
 
     # A colour the product's photos show, stated as another colour of the catalog (variants too).
     palette = sorted({colour for record in records for colour in _colours(record)})
@@ -157,6 +191,7 @@ def plant_errors(source: Path, target: Path, *, seed: int, per_kind: int) -> Pla
             if variant.get("attributes", {}).get("color") == old:
                 variant["attributes"]["color"] = new
         planted.colours[record["sku"]] = new
+        planted.stale.add((record["sku"], old))
 
     # Another product's primary category as the primary one (not a secondary "Collections/..." or "Promotions/...").
     leaves = sorted({r["categories"][0] for r in records if r.get("categories")})
@@ -196,7 +231,7 @@ def _precision_recall(ranking: list, truth: set, top: int) -> tuple[float, float
 
 def measure(planted: Planted, findings_by_kind: dict[str, list], pre_existing: set) -> tuple[list[str], list[str]]:
     """Per kind: precision and recall of the top N and 2N of the ranking (N planted), strict, without the findings
-    the untouched catalog lists too, and (near duplicates) with the catalog's own duplicates counted as true.
+    the untouched catalog lists too, and judged (the catalog's own real errors counted as found).
     Returns the printed lines and the rows of a Markdown table."""
     lines, table = [], []
     for kind, ranking in findings_by_kind.items():
@@ -215,16 +250,17 @@ def measure(planted: Planted, findings_by_kind: dict[str, list], pre_existing: s
                      f"without pre-existing: P@N {p3:.2f} R@N {r3:.2f} | listed {len(flagged)} "
                      f"(planted {hits}, pre-existing {old})")  # fmt: skip
         row = [kind.replace("_", " "), f"{p1:.2f}", f"{r1:.2f}", f"{p2:.2f}", f"{r2:.2f}", f"{p3:.2f} / {r3:.2f}"]
-        if kind == "near_duplicate" and planted.own_duplicates:
-            both = truth | planted.own_duplicates
-            p4, r4 = _precision_recall(ranking, both, len(both))
-            planted_in = sum(finding_key(f) in truth for f in ranking[: len(both)])
-            lines.append(f"{'':<24} with the catalog's own {len(planted.own_duplicates)} same-photo pairs as true: "
-                         f"N {len(both)}, P@N {p4:.2f} R@N {r4:.2f} "
-                         f"(planted {planted_in}/{n} in that top {len(both)})")  # fmt: skip
-            row.append(f"{p4:.2f} / {r4:.2f} (N {len(both)})")
-        else:
-            row.append("")
+        # The catalog's own real errors: judged by a person, and (near duplicates) SKUs with identical photos.
+        real = planted.judged_errors.get(kind, set()) | (planted.own_duplicates if kind == "near_duplicate" else set())
+        judged = truth | real
+        top = ranking[: len(judged)]
+        p4 = sum(finding_key(f) in judged for f in top) / len(judged)
+        r4 = sum(finding_key(f) in truth for f in top) / n
+        unjudged = [f for f in top if finding_key(f) not in judged | planted.judged_fine.get(kind, set())]
+        lines.append(f"{'':<24} judged: {len(real)} real errors of the catalog's own as true, N {len(judged)}, "
+                     f"P@N {p4:.2f}, planted R@N {r4:.2f}; unjudged in the top N (counted as false alarms): "
+                     f"{', '.join(str(finding_key(f)) for f in unjudged) or 'none'}")  # fmt: skip
+        row.append(f"{p4:.2f} / {r4:.2f} (N {len(judged)})")
         row.append(f"{len(flagged)} ({hits}, {old})")
         table.append("| " + " | ".join(row) + " |")
     return lines, table
@@ -308,6 +344,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="catalog-quality-") as folder:
         copy = Path(folder) / f"{args.catalog.name}-planted"
         planted = plant_errors(args.catalog, copy, seed=args.seed, per_kind=args.per_kind)
+        judgements_read(planted, args.catalog.name)
         print(f"planted copy of {args.catalog.name} (seed {args.seed}) in {copy}")
         with scratch_database(f"{args.database}_clean"):
             seconds = build(args.catalog)
@@ -332,7 +369,7 @@ def main() -> None:
     print()
     print(
         f"| kind (seed {args.seed}) | P@N | R@N | P@2N | R@2N | without pre-existing P@N / R@N | "
-        "with the catalog's own duplicates P@N / R@N | listed (planted, pre-existing) |"
+        "judged P@N / planted R@N | listed (planted, pre-existing) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for row in table:
@@ -345,6 +382,8 @@ def main() -> None:
         for finding in missed[: args.show]:
             key = finding_key(finding)
             tag = "catalog's own" if key in planted.own_duplicates else "pre-existing" if key in pre_existing else "new"
+            if key in planted.judged_errors.get(kind, ()) or key in planted.judged_fine.get(kind, ()):
+                tag += ", judged " + ("error" if key in planted.judged_errors.get(kind, ()) else "fine")
             print(f"  {finding.score:.3f} {tag:<13} {finding.sku}: {finding.evidence}")
         found_keys = {finding_key(f) for f in ranking[: 2 * n]}
         for key in sorted(map(str, planted.keys(kind) - found_keys)):
