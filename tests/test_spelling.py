@@ -243,6 +243,31 @@ def test_another_process_invalidation_is_seen_after_the_version_check_interval(m
     assert "wombatine" in current_vocabulary()
 
 
+@pytest.mark.django_db
+def test_an_old_vocabulary_is_counted_again_only_when_the_catalog_changed(monkeypatch):
+    # given a vocabulary past its maximum age, with the version in the cache unchanged
+    vocabulary = current_vocabulary()
+    monkeypatch.setattr(spelling, "VOCABULARY_MAX_AGE_SECONDS", 0)
+    real_counts = spelling.vocabulary_counts
+
+    def counts():
+        counted.append(1)
+        return real_counts()
+
+    counted = []
+    monkeypatch.setattr(spelling, "vocabulary_counts", counts)
+
+    # then while the catalog is as it was counted, it is kept without reading the catalog's texts
+    assert current_vocabulary() is vocabulary
+    assert current_vocabulary() is vocabulary and counted == []
+
+    # and a product written without a version bump (one lost while the cache was down) is counted on the next use
+    ProductFactory(name="Platypunic Parka", description="", attributes={})
+    rebuilt = current_vocabulary()
+    assert rebuilt is not vocabulary and "platypunic" in rebuilt and counted == [1]
+    assert current_vocabulary() is rebuilt and counted == [1]
+
+
 class BrokenCache:
     def get(self, key, default=None):
         raise ConnectionError("redis is down")
