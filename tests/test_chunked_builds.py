@@ -209,11 +209,11 @@ def assert_one_row_per_product_and_photo(generation: EmbeddingGeneration) -> Non
     assert images.count() == images.values("image").distinct().count() == 240
 
 
-def wait_for(condition, *, seconds: float, what: str) -> None:
+def wait_for(condition, *, seconds: float, what: str, poll: float = 0.1) -> None:
     deadline = time.monotonic() + seconds
     while not condition():
         assert time.monotonic() < deadline, f"{what} within {seconds:g} s"
-        time.sleep(0.1)
+        time.sleep(poll)
 
 
 @pytest.mark.slow
@@ -267,9 +267,11 @@ def test_a_chunk_whose_worker_is_killed_is_requeued_by_the_periodic_check_and_th
                           env={"EMBEDDING_BATCH_SIZE": "1"}, queues="doomed")  # fmt: skip
     build_chunks_task.apply_async(args=[generation.pk], queue="doomed")
 
-    # when the worker is killed (SIGKILL, no clean-up) mid-chunk
+    # when the worker is killed (SIGKILL, no clean-up) mid-chunk: as soon as its first product is committed (a fast
+    # machine embeds the tiny test models' 40 products in well under the default poll of 0.1 s)
     try:
-        wait_for(lambda: BuildChunk.objects.get(pk=first.pk).products >= 5, seconds=60, what="no chunk progress")
+        wait_for(lambda: BuildChunk.objects.get(pk=first.pk).products >= 1, seconds=60, what="no chunk progress",
+                 poll=0.001)  # fmt: skip
     finally:
         doomed.stop(signal.SIGKILL)
     first.refresh_from_db()
