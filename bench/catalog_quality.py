@@ -20,8 +20,8 @@ readings, each printed beside the strict one:
 - without pre-existing: the findings the untouched catalog lists too are taken out of the ranking before its top N
   is read (they are the catalog's own, not planted, and the bench cannot tell whether they are real);
 - judged: the catalog's own findings that a person judged to be real errors (``catalog_quality_judged.json``, per
-  catalog: each finding of the untouched catalog that ranked among the top 2N of its kind on a reported seed, judged
-  by looking at the product's photos) count as found, N becomes planted + those, and any other unplanted finding in
+  catalog: each unplanted finding that reached a reported top N of its kind, judged by looking at the product's
+  photos) count as found, N becomes planted + those, and any other unplanted finding in
   the top N is a false alarm (an unjudged one too: the bench names those, to be judged). The precision printed is
   that of the top N; the recall beside it is the planted errors' (within that top N);
   near duplicates need no person: products of the source catalog that list photos of identical content (SHA-256
@@ -253,10 +253,10 @@ def measure(planted: Planted, findings_by_kind: dict[str, list], pre_existing: s
         # The catalog's own real errors: judged by a person, and (near duplicates) SKUs with identical photos.
         real = planted.judged_errors.get(kind, set()) | (planted.own_duplicates if kind == "near_duplicate" else set())
         judged = truth | real
-        top = ranking[: len(judged)]
-        p4 = sum(finding_key(f) in judged for f in top) / len(judged)
-        r4 = sum(finding_key(f) in truth for f in top) / n
-        unjudged = [f for f in top if finding_key(f) not in judged | planted.judged_fine.get(kind, set())]
+        p4 = _precision_recall(ranking, judged, len(judged))[0]
+        r4 = _precision_recall(ranking, truth, len(judged))[1]
+        fine = planted.judged_fine.get(kind, set())
+        unjudged = [f for f in ranking[: len(judged)] if finding_key(f) not in judged | fine]
         lines.append(f"{'':<24} judged: {len(real)} real errors of the catalog's own as true, N {len(judged)}, "
                      f"P@N {p4:.2f}, planted R@N {r4:.2f}; unjudged in the top N (counted as false alarms): "
                      f"{', '.join(str(finding_key(f)) for f in unjudged) or 'none'}")  # fmt: skip
@@ -382,8 +382,8 @@ def main() -> None:
         for finding in missed[: args.show]:
             key = finding_key(finding)
             tag = "catalog's own" if key in planted.own_duplicates else "pre-existing" if key in pre_existing else "new"
-            if key in planted.judged_errors.get(kind, ()) or key in planted.judged_fine.get(kind, ()):
-                tag += ", judged " + ("error" if key in planted.judged_errors.get(kind, ()) else "fine")
+            for verdict, judged in (("error", planted.judged_errors), ("fine", planted.judged_fine)):
+                tag += f", judged {verdict}" if key in judged.get(kind, ()) else ""
             print(f"  {finding.score:.3f} {tag:<13} {finding.sku}: {finding.evidence}")
         found_keys = {finding_key(f) for f in ranking[: 2 * n]}
         for key in sorted(map(str, planted.keys(kind) - found_keys)):
