@@ -141,14 +141,53 @@ def test_database(django_db_setup, django_db_blocker) -> str:
         return connection.settings_dict["NAME"]
 
 
+# The session's worker once started (``session_worker``): transactional tests wait for it to be idle at their end.
+SESSION_WORKERS: list[Worker] = []
+
+
 @pytest.fixture(scope="session")
 def session_worker(test_database, tmp_path_factory):
     from shop_search.celery import app
 
     app.control.purge()
     worker = spawn_worker(database=test_database, media=tmp_path_factory.mktemp("worker-media"), name="tests")
+    SESSION_WORKERS.append(worker)
     yield worker
+    SESSION_WORKERS.remove(worker)
     worker.stop()
+
+
+def worker_idle(worker: Worker, timeout: float = 120) -> None:
+    """Purge the broker's queues, revoke what ``worker`` holds for later (a countdown) and wait until it runs and
+    holds nothing."""
+    from shop_search.celery import app
+
+    app.control.purge()
+    inspect = app.control.inspect(destination=[worker.hostname], timeout=1.0, limit=1)
+    deadline = time.monotonic() + timeout
+    while worker.process.poll() is None:
+        scheduled = (inspect.scheduled() or {}).get(worker.hostname, [])
+        if scheduled:
+            app.control.revoke([task["request"]["id"] for task in scheduled])
+        if not any((replies or {}).get(worker.hostname) for replies in (inspect.active(), inspect.reserved())):
+            return
+        assert time.monotonic() < deadline, f"the worker {worker.hostname} was still busy after {timeout} s"
+        time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def session_worker_idle_at_the_end(request):
+    """A transactional test ends by emptying every table (TRUNCATE), which deadlocks with a task the session's
+    worker still runs for it: an activated generation queues its quality report and similar-item lists, whoever
+    activated it. So such a test first waits, at its end, until that worker is idle (its queues purged)."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        yield
+        return
+    request.getfixturevalue("transactional_db")  # set up first, so torn down (TRUNCATE) after the wait below
+    yield
+    for worker in SESSION_WORKERS:
+        worker_idle(worker)
 
 
 @pytest.fixture
