@@ -5,7 +5,8 @@ of this word" from an in-memory deletion index; ``current_vocabulary`` keeps one
 database when ``vocabulary_invalidate`` bumps the version in the cache (seen at once by the process that bumped
 it, within ``VOCABULARY_VERSION_CHECK_SECONDS`` by the others), or when it is older than
 ``VOCABULARY_MAX_AGE_SECONDS`` and the catalog it was counted from changed since (``_catalog_fingerprint``: a bump
-lost while the cache was down).
+lost while the cache was down). One process counts the catalog's words after a change and shares the counts
+through the cache; the others build their index from them (``_shared_counts``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import unicodedata
 from array import array
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -67,6 +68,14 @@ VOCABULARY_VERSION_KEY = "search:vocabulary-version"
 # small query) and counts it again only if not: counting reads every product's text, 76 s at 250,000 products on
 # 2 cores, which each web process used to spend every 5 minutes on a request of its own.
 VOCABULARY_MAX_AGE_SECONDS = 300
+# The latest counts, shared through the cache with the version and catalog fingerprint they were counted at: one
+# process counts (holding VOCABULARY_COUNTING_KEY), the others take its counts, keeping their previous vocabulary
+# meanwhile, instead of every web process reading every product's text after each catalog change.
+VOCABULARY_COUNTS_KEY = "search:vocabulary-counts"
+VOCABULARY_COUNTED_KEY = "search:vocabulary-counted"  # (version, fingerprint) of the counts, read first: a few bytes
+VOCABULARY_COUNTING_KEY = "search:vocabulary-counting"
+# How long a process counting holds the others off: a process killed while counting stops no one for longer.
+VOCABULARY_COUNTING_SECONDS = 300
 # The version is read at most this often per process (a cache round trip per search is a tenth of a millisecond
 # that every query would wait for before anything else).
 VOCABULARY_VERSION_CHECK_SECONDS = 1.0
@@ -300,20 +309,29 @@ UNION ALL SELECT array_to_string(s.terms, ' ') || ' ' || s.root FROM search_syno
 """
 
 
-def _count_words(texts: Iterable[str | None]) -> dict[str, int]:
-    counts: Counter[str] = Counter()
-    for text in texts:
-        if text:
-            counts.update(w for w in tokenize(text) if len(w) >= MIN_WORD_LENGTH)
-    return dict(counts)
+# The texts are split at spaces and the pieces counted by the database; only the distinct pieces are tokenized here
+# (tokenizing works character by character and a space always separates words, so the counts are those of
+# tokenizing every text). Tokenizing every text in Python took 76 s at 250,000 products; see vocabulary_counts.
+_PIECES_SQL = f"""
+SELECT piece, count(*) FROM ({_VOCABULARY_SQL}) texts(text), unnest(string_to_array(texts.text, ' ')) piece
+WHERE piece <> '' GROUP BY piece
+"""
 
 
 def vocabulary_counts() -> dict[str, int]:
     """Word -> occurrences over product names, brands, descriptions, attribute values (a list value's text is its
-    JSON, whose brackets and quotes tokenize away) and category paths: one query, tokenized here."""
+    JSON, whose brackets and quotes tokenize away) and category paths: one query.
+
+    The query counts the space-separated pieces of the texts, and each distinct piece is tokenized once here:
+    ``bench/vocabulary_counts.py`` times this against tokenizing every text."""
+    counts: Counter[str] = Counter()
     with connection.cursor() as cursor:
-        cursor.execute(_VOCABULARY_SQL)
-        return _count_words(row[0] for row in cursor.fetchall())
+        cursor.execute(_PIECES_SQL)
+        for piece, occurrences in cursor.fetchall():
+            for word in tokenize(piece):
+                if len(word) >= MIN_WORD_LENGTH:
+                    counts[word] += occurrences
+    return dict(counts)
 
 
 _FINGERPRINT_SQL = """
@@ -371,7 +389,7 @@ def _only_old(answered: bool, version: object) -> bool:
 def current_vocabulary() -> Vocabulary:
     """This process's vocabulary, rebuilt when its version in the cache changed, or after
     ``VOCABULARY_MAX_AGE_SECONDS`` when the catalog changed since (always, while the cache is down). While one
-    thread rebuilds, the others keep using the previous one."""
+    thread rebuilds, or another process counts the words, the others keep using the previous one."""
     vocabulary = _Cached.vocabulary
     now = time.monotonic()
     recently_checked = now - _Cached.checked_at < VOCABULARY_VERSION_CHECK_SECONDS
@@ -392,7 +410,10 @@ def current_vocabulary() -> Vocabulary:
             built_at = time.monotonic()
             # Before counting: a change made while it counts shows in the next check.
             fingerprint = _catalog_fingerprint() if answered else None
-            _Cached.vocabulary = Vocabulary.from_counts(vocabulary_counts())
+            counts = _shared_counts(version, fingerprint, may_wait=vocabulary is not None) if answered else None
+            if counts is None and answered:
+                return vocabulary  # another process is counting: its counts are taken on a later check
+            _Cached.vocabulary = Vocabulary.from_counts(vocabulary_counts() if counts is None else counts)
             _Cached.fingerprint = fingerprint
             _Cached.built_at = built_at
             _Cached.version = version if answered else _Cached.version
@@ -400,6 +421,37 @@ def current_vocabulary() -> Vocabulary:
         return _Cached.vocabulary
     finally:
         _Cached.lock.release()
+
+
+def _shared_counts(version: object, fingerprint: tuple, *, may_wait: bool) -> dict[str, int] | None:
+    """The vocabulary counts of ``version`` and ``fingerprint``: those another process shared through the cache, or
+    counted here and shared. None when another process is counting them and the caller ``may_wait`` (it has a
+    vocabulary to serve meanwhile)."""
+    try:
+        if cache.get(VOCABULARY_COUNTED_KEY) == (version, fingerprint):
+            shared = cache.get(VOCABULARY_COUNTS_KEY)
+            if shared is not None and shared[:2] == (version, fingerprint):
+                return shared[2]
+        counting = cache.add(VOCABULARY_COUNTING_KEY, 1, timeout=VOCABULARY_COUNTING_SECONDS)
+    except Exception:  # noqa: BLE001 - the cache failing must not fail a search: this process counts alone
+        logger.warning("cache unreachable: the spelling vocabulary is counted without sharing", exc_info=True)
+        return vocabulary_counts()
+    if not counting and may_wait:
+        return None
+    try:
+        counts = vocabulary_counts()
+        try:
+            cache.set(VOCABULARY_COUNTS_KEY, (version, fingerprint, counts), timeout=None)
+            cache.set(VOCABULARY_COUNTED_KEY, (version, fingerprint), timeout=None)
+        except Exception:  # noqa: BLE001 - the others count for themselves
+            logger.warning("cache unreachable: the spelling vocabulary counts were not shared", exc_info=True)
+    finally:
+        if counting:
+            try:
+                cache.delete(VOCABULARY_COUNTING_KEY)
+            except Exception:  # noqa: BLE001 - the key expires
+                logger.warning("cache unreachable: the vocabulary counting key is left to expire")
+    return counts
 
 
 def vocabulary_invalidate() -> None:

@@ -209,6 +209,34 @@ def test_vocabulary_counts_reads_names_brands_attributes_and_category_paths():
 
 
 @pytest.mark.django_db
+def test_vocabulary_counts_are_those_of_tokenizing_every_text_whatever_separates_its_words():
+    # given texts whose words are separated by other whitespace than a space, by several spaces, by punctuation, and
+    # joined by symbols (which tokenizing drops)
+    descriptions = [
+        "Café\u00a0crème  brûlée ",
+        " tab\tseparated\nlines, ÉCRU écru Ecru",
+        "a+b c#d Zürich–Genève HeatTec®Shell",
+    ]
+    for number, description in enumerate(descriptions):
+        ProductFactory(name=f"Quillon {number}", description=description, brand="", attributes={})
+
+    # when the vocabulary is counted
+    counts = vocabulary_counts()
+
+    # then the counts are those of tokenizing each text whole
+    expected = {}
+    for text in [*descriptions, *(f"Quillon {n}" for n in range(3))]:
+        for word in tokenize(text):
+            if len(word) >= 2:
+                expected[word] = expected.get(word, 0) + 1
+    assert {word: counts.get(word) for word in expected} == expected
+    assert counts["creme"] == counts["brulee"] == counts["separated"] == counts["lines"] == 1
+    assert counts["ecru"] == 3 and counts["quillon"] == 3
+    assert counts["ab"] == 1 and counts["zurich"] == counts["geneve"] == counts["heattecshell"] == 1
+    assert "c" not in counts and "" not in counts
+
+
+@pytest.mark.django_db
 def test_current_vocabulary_is_cached_until_invalidated():
     # given the process's vocabulary, then a product with a new word
     current_vocabulary()
@@ -243,19 +271,34 @@ def test_another_process_invalidation_is_seen_after_the_version_check_interval(m
     assert "wombatine" in current_vocabulary()
 
 
-@pytest.mark.django_db
-def test_an_old_vocabulary_is_counted_again_only_when_the_catalog_changed(monkeypatch):
-    # given a vocabulary past its maximum age, with the version in the cache unchanged
-    vocabulary = current_vocabulary()
-    monkeypatch.setattr(spelling, "VOCABULARY_MAX_AGE_SECONDS", 0)
+@pytest.fixture
+def counted(monkeypatch):
+    """The calls of ``vocabulary_counts`` (each reads every product's text), counted."""
+    calls = []
     real_counts = spelling.vocabulary_counts
 
     def counts():
-        counted.append(1)
+        calls.append(1)
         return real_counts()
 
-    counted = []
     monkeypatch.setattr(spelling, "vocabulary_counts", counts)
+    return calls
+
+
+def as_another_process(monkeypatch, vocabulary=None):
+    """This process's cached vocabulary state replaced by that of another process (none, or ``vocabulary``, built at
+    an older version)."""
+    for name, value in (("vocabulary", vocabulary), ("version", -1), ("fingerprint", None), ("built_at", 0.0),
+                        ("checked_at", 0.0)):  # fmt: skip
+        monkeypatch.setattr(spelling._Cached, name, value)
+
+
+@pytest.mark.django_db
+def test_an_old_vocabulary_is_counted_again_only_when_the_catalog_changed(monkeypatch, counted):
+    # given a vocabulary past its maximum age, with the version in the cache unchanged
+    vocabulary = current_vocabulary()
+    monkeypatch.setattr(spelling, "VOCABULARY_MAX_AGE_SECONDS", 0)
+    counted.clear()
 
     # then while the catalog is as it was counted, it is kept without reading the catalog's texts
     assert current_vocabulary() is vocabulary
@@ -266,6 +309,48 @@ def test_an_old_vocabulary_is_counted_again_only_when_the_catalog_changed(monkey
     rebuilt = current_vocabulary()
     assert rebuilt is not vocabulary and "platypunic" in rebuilt and counted == [1]
     assert current_vocabulary() is rebuilt and counted == [1]
+
+
+@pytest.mark.django_db
+def test_the_words_are_counted_by_one_process_and_the_others_take_its_counts(monkeypatch, counted):
+    # given a catalog change, and one process that built its vocabulary after it
+    ProductFactory(name="Numbatine Parka", description="", attributes={})
+    vocabulary_invalidate()
+    first = current_vocabulary()
+    assert "numbatine" in first and counted == [1]
+
+    # when another process, without a vocabulary yet, needs one
+    as_another_process(monkeypatch)
+    second = current_vocabulary()
+
+    # then it builds it from the shared counts, without reading the catalog's texts
+    assert second is not first and "numbatine" in second and counted == [1]
+
+
+@pytest.mark.django_db
+def test_while_another_process_counts_a_process_keeps_its_vocabulary_and_takes_the_counts_once_shared(
+    monkeypatch, counted
+):
+    # given a process with a vocabulary, a catalog change, and another process counting the words
+    old = current_vocabulary()
+    ProductFactory(name="Bilbyline Parka", description="", attributes={})
+    vocabulary_invalidate()
+    assert spelling.cache.add(spelling.VOCABULARY_COUNTING_KEY, 1, timeout=60)
+    calls = len(counted)
+
+    # then the process keeps serving its vocabulary, without counting
+    assert current_vocabulary() is old and len(counted) == calls
+
+    # when the other process has shared its counts
+    spelling.cache.delete(spelling.VOCABULARY_COUNTING_KEY)
+    as_another_process(monkeypatch)
+    counter = current_vocabulary()
+    assert "bilbyline" in counter and len(counted) == calls + 1
+    as_another_process(monkeypatch, vocabulary=old)
+
+    # then the process's next check takes them, without counting
+    rebuilt = current_vocabulary()
+    assert rebuilt is not old and "bilbyline" in rebuilt and len(counted) == calls + 1
 
 
 class BrokenCache:
