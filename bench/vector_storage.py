@@ -1,4 +1,4 @@
-"""The vector storage budget: bytes per product of a generation's vectors and HNSW indexes, and how well photo search
+"""The vector storage budget: bytes per product of a generation's vectors and indexes, and how well photo search
 finds the best photos through its photo index layout.
 
     python bench/vector_storage.py [--products 50000] [--rescore 100,300,1000] [--rescore-photos 100,300,500,1000]
@@ -6,9 +6,9 @@ finds the best photos through its photo index layout.
 
 Uses the kept scaled catalog ``test_scaled_<N>`` of bench/scaled_catalog.py (built when missing) and prints:
 
-- each HNSW index of the active generation (``pg_relation_size``) and the generation's share of the vector tables
-  (``pg_table_size``: heap and TOAST), in bytes, bytes per product and per photo, and projected to 1,000,000
-  products (at this catalog's photos per product, and at three photos per product);
+- each vector index of the active generation (HNSW; IVFFlat for binary photo codes; ``pg_relation_size``) and the
+  generation's share of the vector tables (``pg_table_size``: heap and TOAST), in bytes, bytes per product and per
+  photo, and projected to 1,000,000 products (at this catalog's photos per product, and at three photos each);
 - photo search recall@10: the products ranked by their best photo through the generation's photo path (what
   ``search.candidates`` runs: with the ``product`` layout, the ``SEARCH_PHOTO_RESCORE_PRODUCTS`` nearest products by
   pooled vector re-scored by their photos; with the ``binary`` layout, the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest
@@ -17,8 +17,8 @@ Uses the kept scaled catalog ``test_scaled_<N>`` of bench/scaled_catalog.py (bui
   queries are ``--samples`` random catalog photos' own vectors and luma-dev's evaluation photos (78 withheld views,
   encoded by the generation's image encoder); and the time of that statement alone, in process;
 - with ``--compare-layouts``, the same for the other layouts (``photo``: an HNSW index over every photo, ``binary``:
-  one over every photo's binary code; each built for the measurement with ``photo_index_switch`` and dropped
-  afterwards, the generation switched back to its own layout: minutes at 50,000 products).
+  an IVFFlat index over every photo's binary code; each built for the measurement with ``photo_index_switch`` and
+  dropped afterwards, the generation switched back to its own layout: minutes at 50,000 products).
 
 Run it under ``flock /tmp/bench.lock`` on a shared machine: it reads every photo vector once.
 """
@@ -60,13 +60,14 @@ def storage_report(generation, *, out=print) -> dict:
         out(f"{label:<32} {size:>14,} {per_product:>10.0f} {photo_text} {_gb(at_mix):>13} {_gb(at_three):>13}")
 
     for name, size in storage.indexes.items():
-        row(f"HNSW {name}", size, COLUMNS[name].table == "embeddings_imageembedding")
-    row("HNSW indexes, all", storage.index_bytes, False)
-    three = sum(r["million_3_photos"] for k, r in rows.items() if k.startswith("HNSW ") and k != "HNSW indexes, all")
-    rows["HNSW indexes, all"]["million_3_photos"] = three
+        method = "IVFFlat" if COLUMNS[name].code else "HNSW"
+        row(f"{method} {name}", size, COLUMNS[name].table == "embeddings_imageembedding")
+    three = sum(r["million_3_photos"] for r in rows.values())
+    row("indexes, all", storage.index_bytes, False)
+    rows["indexes, all"]["million_3_photos"] = three
     for table, size in storage.tables.items():
         row(f"table {table.removeprefix('embeddings_')}", size, table == "embeddings_imageembedding")
-    out(f"(1M, 3 photos: the per-photo rows scaled to 3 photos a product; HNSW indexes, all at 3 photos: {_gb(three)})")
+    out(f"(1M, 3 photos: the per-photo rows scaled to 3 photos a product; indexes, all at 3 photos: {_gb(three)})")
     return {"generation": generation.pk, "photo_index": storage.photo_index, "products": storage.products,
             "photos": storage.photos, "rows": rows}  # fmt: skip
 

@@ -28,9 +28,16 @@ index per photo, so:
   of the vector (``binary_quantize`` alone) rank EfficientNet photos poorly: a few dimensions carry most of their
   variance and every dimension gets one bit; the code's mixing (three rounds of alternating sums of 8 cyclic
   rotations) spreads each bit over 512 dimensions, like a random rotation, which also cancels the features' mean.
-  686 bytes of index a photo at 1,408 dimensions (against 4,096): 2.1 GB at 1,000,000 products with three photos
-  each, 9.6 GB with the product indexes (``bench/vector_storage.py --compare-layouts``). Recall@10 of the exact
-  best photos (catalog photos / luma-dev's withheld views) and statement p50 / p95 in process (2 cores, load 4-6):
+  The index is IVFFlat, not HNSW: the codes are split into ``code_lists`` lists around k-means centres when the
+  index is built, and a search compares the query's code with every code of the ``IVFFLAT_PROBES`` nearest lists
+  (a Hamming distance is a few machine words). An HNSW graph over the codes cost 686 bytes a photo and, at 250,000
+  products, 230-260 ms to walk to the 1,000 nearest codes (80,000 buffer hits); the lists cost 204 bytes a photo
+  (0.6 GB at 1,000,000 products with three photos each) and read a few pages each. At 50,000 products (64,408
+  photos), one after the other on the same machine, 300 photos re-scored: HNSW recall@10 0.989 / 0.985 (catalog
+  photos / luma-dev's withheld views), statement p50 50-52 ms; IVFFlat with 64 lists, 20 probed, 0.989 / 0.987 at
+  p50 31 ms; with 1,000 re-scored 129-152 ms against 86-97 ms (250 lists). Most of what is left is the re-scoring:
+  each re-scored photo's full vector is read from the table (TOAST), which grows with ``SEARCH_PHOTO_RESCORE_PHOTOS``.
+  Earlier, with the HNSW graph (2 cores, load 4-6; recall@10 / statement p50 / p95):
 
   | photos re-scored | 50,000 products (64,408 photos) | 250,000 products (321,208 photos) |
   | --- | --- | --- |
@@ -52,6 +59,7 @@ scale").
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,14 +170,24 @@ def indexes_create(generation: EmbeddingGeneration) -> list[str]:
             column = COLUMNS[name]
             expression, _dim = vector_expression(generation, name)
             index = index_name(generation.pk, name)
-            opclass = "bit_hamming_ops" if column.code else "halfvec_cosine_ops"
+            if column.code:
+                # After the rows: IVFFlat places its lists' centres by k-means over the codes it is built on.
+                cursor.execute(f"SELECT count(*) FROM {column.table} WHERE generation_id = %s", [generation.pk])
+                method = f"ivfflat ({expression} bit_hamming_ops) WITH (lists = {code_lists(cursor.fetchone()[0])})"
+            else:
+                method = f"hnsw ({expression} halfvec_cosine_ops) {HNSW_OPTIONS}"
             cursor.execute(
-                f"CREATE INDEX {concurrently} IF NOT EXISTS {index} ON {column.table} "
-                f"USING hnsw ({expression} {opclass}) {HNSW_OPTIONS} "
+                f"CREATE INDEX {concurrently} IF NOT EXISTS {index} ON {column.table} USING {method} "
                 f"WHERE generation_id = {int(generation.pk)}"
             )
             names.append(index)
     return names
+
+
+def code_lists(rows: int) -> int:
+    """IVFFlat lists for an index over ``rows`` codes, as pgvector advises: a list per 1,000 rows up to 1,000,000
+    rows, the square root beyond."""
+    return max(1, rows // 1000 if rows <= 1_000_000 else math.isqrt(rows))
 
 
 def indexes_drop(generation_id: int, names: tuple[str, ...] | None = None) -> None:

@@ -281,8 +281,8 @@ def _photo_subquery(
     photos = settings.SEARCH_VECTOR_CANDIDATES * PHOTOS_PER_PRODUCT_FETCH
     if generation.photo_index == EmbeddingGeneration.PhotoIndex.BINARY:
         code, _dim = vector_expression(generation, "photo_code")
-        # The connection's ef_search (40) with its iterative scan reads these photos: at 50,000 products the same
-        # recall@10 as a beam as wide as the photos read (ef_search 300, set for the statement) and a p50 within 3 ms.
+        # Read through the codes' IVFFlat index: the connection's IVFFLAT_PROBES lists, more while a filter leaves
+        # fewer photos than the limit (its iterative scan).
         return (
             f"(SELECT '{signal}' AS signal, product_id, max(score) AS score FROM ("
             "SELECT near.product_id, 1 - (near.vector <=> %s::vector) AS score FROM ("

@@ -9,6 +9,7 @@ from catalog.models import Product, ProductImage
 from catalog.services import catalog_import
 from embeddings.indexes import (
     LAYOUTS,
+    code_lists,
     index_name,
     indexes_create,
     photo_code,
@@ -215,7 +216,7 @@ def test_photo_search_through_binary_codes_scores_the_nearest_photos_exactly(set
     assert image_hits(generation, [0, 1]) == [("A", 1.0), ("B", 0.8), ("C", 0.6)]
 
 
-def test_the_binary_layout_indexes_every_photos_code_by_hamming_distance():
+def test_the_binary_layout_indexes_every_photos_code_in_ivfflat_lists_by_hamming_distance():
     generation = photo_generation(SHOP, layout="binary")
 
     assert existing_indexes(generation) == {"fused", "aligned_image", "text_vector", "image_vector", "photo_code"}
@@ -223,10 +224,12 @@ def test_the_binary_layout_indexes_every_photos_code_by_hamming_distance():
         name = index_name(generation.pk, "photo_code")
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
         (definition,) = cursor.fetchone()
-    assert "USING hnsw" in definition and "bit_hamming_ops" in definition
+    assert "USING ivfflat" in definition and "bit_hamming_ops" in definition and "lists='1'" in definition
     assert "photo_code_v1(vector)" in definition and f"generation_id = {generation.pk}" in definition
     storage = storage_measure(generation)
     assert set(storage.indexes) == {"fused", "aligned_image", "text_vector", "image_vector", "photo_code"}
+    # and a larger catalog's codes get a list per 1,000 of them, up to 1,000,000 codes, the square root beyond
+    assert [code_lists(n) for n in (0, 999, 64_408, 1_000_000, 3_000_000)] == [1, 1, 64, 1000, 1732]
 
 
 def test_the_sql_photo_code_is_the_documented_one():

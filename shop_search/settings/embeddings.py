@@ -26,7 +26,7 @@ EMBEDDING_TORCH_THREADS = env.int("EMBEDDING_TORCH_THREADS", default=0)
 # which similar items read anyway), the nearest SEARCH_PHOTO_RESCORE_PRODUCTS products' photos re-scored exactly
 # from the table: 7.5 KB of index a product whatever its photos (7.5 GB at 1,000,000), but a slower statement
 # (p50 27-55 ms at 50,000) and a recall that falls as the catalog grows (0.98 and 0.95 at 50,000, 0.89 at 250,000
-# synthetic products). "binary": an HNSW index over every photo's 1,408-bit code (686 bytes a photo), the
+# synthetic products). "binary": an IVFFlat index over every photo's 1,408-bit code (204 bytes a photo), the
 # SEARCH_PHOTO_RESCORE_PHOTOS nearest photos by code re-scored exactly (embeddings/indexes.py): at 250,000 synthetic
 # products recall 0.98 for 1,000 photos re-scored, where "product" gives 0.89 / 0.73 (300) or 0.99 / 0.93 (1,000).
 # "auto" (the default): "photo" while the catalog has at most EMBEDDING_PHOTO_INDEX_AUTO_MAX_PHOTOS photos
