@@ -79,7 +79,8 @@ class VectorColumn:
     table: str
     column: str
     dim_field: str  # which EmbeddingGeneration dimension applies
-    code: bool = False  # indexed by its binary code (``photo_code_v1``, Hamming distance), not as a halfvec
+    # A binary code (``photo_code_v1`` of the row's vector, stored by migration 0009), compared by Hamming distance.
+    code: bool = False
 
 
 COLUMNS = {
@@ -90,7 +91,7 @@ COLUMNS = {
     "image_vector": VectorColumn("embeddings_productembedding", "image_vector", "image_dim"),
     "photo": VectorColumn("embeddings_imageembedding", "vector", "image_dim"),
     "photo_aligned": VectorColumn("embeddings_imageembedding", "aligned", "joint_dim"),
-    "photo_code": VectorColumn("embeddings_imageembedding", "vector", "image_dim", code=True),
+    "photo_code": VectorColumn("embeddings_imageembedding", "code", "image_dim", code=True),
 }
 
 # The SQL function (migration 0008) that makes a vector's binary code: the signs of a fixed mixing of its dimensions.
@@ -116,7 +117,7 @@ def vector_expression(generation: EmbeddingGeneration, name: str) -> tuple[str, 
     column = COLUMNS[name]
     dim = getattr(generation, column.dim_field)
     if column.code:
-        return f"({PHOTO_CODE_FUNCTION}({column.column})::bit({dim}))", dim
+        return f"({column.column}::bit({dim}))", dim
     return f"({column.column}::halfvec({dim}))", dim
 
 

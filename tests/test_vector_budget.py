@@ -225,7 +225,16 @@ def test_the_binary_layout_indexes_every_photos_code_in_ivfflat_lists_by_hamming
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = %s", [name])
         (definition,) = cursor.fetchone()
     assert "USING ivfflat" in definition and "bit_hamming_ops" in definition and "lists='1'" in definition
-    assert "photo_code_v1(vector)" in definition and f"generation_id = {generation.pk}" in definition
+    assert "(code)::bit(" in definition and f"generation_id = {generation.pk}" in definition
+    # on the code each row keeps, written with the row: its vector's photo_code_v1, after an update too
+    ImageEmbedding.objects.filter(generation=generation).update(vector=[0.5, -1.0])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), bool_and(code = photo_code_v1(vector)) FROM embeddings_imageembedding "
+            "WHERE generation_id = %s",
+            [generation.pk],
+        )
+        assert cursor.fetchone() == (ImageEmbedding.objects.filter(generation=generation).count(), True)
     storage = storage_measure(generation)
     assert set(storage.indexes) == {"fused", "aligned_image", "text_vector", "image_vector", "photo_code"}
     # and a larger catalog's codes get a list per 1,000 of them, up to 1,000,000 codes, the square root beyond
