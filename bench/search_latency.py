@@ -382,8 +382,9 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
         expression, dim = vector_expression(generation, name)
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
-            sample = (f"SELECT {column.column}::text FROM {column.table} WHERE generation_id = %s AND "
-                      f"{column.column} IS NOT NULL ORDER BY random() LIMIT %s")  # fmt: skip
+            source = "vector" if column.code else column.column  # a code column's queries are photo vectors
+            sample = (f"SELECT {source}::text FROM {column.table} WHERE generation_id = %s AND "
+                      f"{source} IS NOT NULL ORDER BY random() LIMIT %s")  # fmt: skip
             cursor.execute(sample, [generation.pk, queries])
             # A binary code's index is read by Hamming distance to the query's code.
             distance = f"<~> {photo_code_query(generation)}" if column.code else f"<=> %s::halfvec({dim})"
