@@ -410,10 +410,13 @@ def current_vocabulary() -> Vocabulary:
             built_at = time.monotonic()
             # Before counting: a change made while it counts shows in the next check.
             fingerprint = _catalog_fingerprint() if answered else None
-            counts = _shared_counts(version, fingerprint, may_wait=vocabulary is not None) if answered else None
-            if counts is None and answered:
-                return vocabulary  # another process is counting: its counts are taken on a later check
-            _Cached.vocabulary = Vocabulary.from_counts(vocabulary_counts() if counts is None else counts)
+            if answered:
+                counts = _shared_counts(version, fingerprint, may_wait=vocabulary is not None)
+                if counts is None:
+                    return vocabulary  # another process is counting: its counts are taken on a later check
+            else:
+                counts = vocabulary_counts()
+            _Cached.vocabulary = Vocabulary.from_counts(counts)
             _Cached.fingerprint = fingerprint
             _Cached.built_at = built_at
             _Cached.version = version if answered else _Cached.version
