@@ -42,6 +42,16 @@ class ShopAdminSite(admin.AdminSite):
             path("playground/", self.admin_view(views.playground), name="playground"),
             path("catalog-quality/", self.admin_view(views.catalog_quality), name="catalog-quality"),
             path("catalog-quality/run/", self.admin_view(views.catalog_quality_run), name="catalog-quality-run"),
+            path(
+                "catalog-quality/findings/<int:finding_id>/dismiss/",
+                self.admin_view(views.catalog_quality_dismiss),
+                name="catalog-quality-dismiss",
+            ),
+            path(
+                "catalog-quality/dismissals/<int:dismissal_id>/restore/",
+                self.admin_view(views.catalog_quality_restore),
+                name="catalog-quality-restore",
+            ),
             path("suggestions/", self.admin_view(views.suggestions), name="suggestions"),
             path("suggestions/hide/", self.admin_view(views.suggestions_hide), name="suggestions-hide"),
             path("suggestions/refresh/", self.admin_view(views.suggestions_refresh), name="suggestions-refresh"),

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.request import QueryDict
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
@@ -25,7 +25,8 @@ from embeddings.selectors import active_generation, generation_photo_vectors_exi
 from embeddings.services.generations import GenerationError, generation_activate, generation_rollback
 from embeddings.services.operations import job_start
 from quality.models import Finding
-from quality.selectors import finding_counts, findings_list, report_latest
+from quality.selectors import dismissals_recent, finding_counts, findings_list, report_latest
+from quality.services import dismissal_create, dismissal_restore
 from quality.tasks import build_quality_report_task
 from search import analytics as search_analytics
 from search.apis import parse_search_params
@@ -323,6 +324,7 @@ def catalog_quality(request: HttpRequest) -> TemplateResponse:
         kind=kind,
         findings=findings,
         limit=QUALITY_PAGE_FINDINGS,
+        dismissals=dismissals_recent(limit=QUALITY_PAGE_FINDINGS),
     )
 
 
@@ -334,6 +336,25 @@ def catalog_quality_run(request: HttpRequest) -> HttpResponse:
     else:
         transaction.on_commit(lambda: build_quality_report_task.delay(generation.pk))
         messages.success(request, f"The quality check of generation {generation.pk} is queued; reload in a while.")
+    return redirect("admin:catalog-quality")
+
+
+@require_POST
+def catalog_quality_dismiss(request: HttpRequest, finding_id: int) -> HttpResponse:
+    """Mark a listed finding as fine: it leaves the report, and later checks skip it while the product stays as
+    it is."""
+    finding = get_object_or_404(Finding.objects.select_related("product", "image", "other_product"), pk=finding_id)
+    dismissal_create(finding=finding, by=request.user.get_username())
+    messages.success(request, f"{finding.product.sku}: “{finding.get_kind_display()}” marked as fine; the check "
+                              "lists it again if the product changes.")  # fmt: skip
+    return redirect("admin:catalog-quality")
+
+
+@require_POST
+def catalog_quality_restore(request: HttpRequest, dismissal_id: int) -> HttpResponse:
+    if not dismissal_restore(dismissal_id=dismissal_id):
+        raise Http404("no such dismissal")
+    messages.success(request, "No longer marked as fine: the next check lists it again if it still stands.")
     return redirect("admin:catalog-quality")
 
 

@@ -55,3 +55,26 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.product_id} ({self.score:.1f})"
+
+
+class Dismissal(models.Model):
+    """A finding a person looked at and marked as fine ("this charcoal jacket is our Gray"): the check no longer
+    lists it while the product stays as it was judged. When the product's text or photos change
+    (``Product.content_version``) the dismissal lapses and the check judges the product afresh."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32, choices=Finding.Kind.choices)
+    # What the finding is about, stable across checks and re-imports (``services.finding_key``): the stated colour,
+    # the photo's content hash, the filed category, the other product's SKU.
+    key = models.CharField(max_length=2048)
+    content_version = models.PositiveIntegerField(help_text="Product.content_version it was marked fine at.")
+    evidence = models.TextField(blank=True, help_text="The finding's evidence when it was marked fine.")
+    by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["product", "kind", "key"], name="dismissal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.product_id} marked fine ({self.key})"

@@ -19,7 +19,7 @@ from embeddings.models import EmbeddingGeneration, ImageEmbedding, ProductEmbedd
 from embeddings.neural.encoders import COLOUR_SIZE, colour_appearance, open_image
 
 from .checks import CatalogVectors
-from .models import Finding, QualityReport
+from .models import Dismissal, Finding, QualityReport
 
 # Nearest products per product read through the HNSW index as near-duplicate candidates (catalogs above
 # checks.EXACT_PAIRS_MAX products): one index scan per product, about 2 ms each (100 s at 50,000 products).
@@ -174,3 +174,12 @@ def finding_counts(report: QualityReport) -> dict[str, int]:
     counts = dict.fromkeys(Finding.Kind.values, 0)
     counts.update(report.findings.order_by().values_list("kind").annotate(n=Count("id")))
     return counts
+
+
+def dismissals_recent(*, limit: int) -> list[Dismissal]:
+    """The latest findings marked as fine, with their products; ``lapsed`` set on each whose product changed since
+    (the check judges it afresh). 1 query."""
+    dismissals = list(Dismissal.objects.select_related("product").order_by("-id")[:limit])
+    for dismissal in dismissals:
+        dismissal.lapsed = dismissal.product.content_version != dismissal.content_version
+    return dismissals

@@ -23,7 +23,7 @@ from embeddings.services.embedding import generation_models
 
 from . import checks
 from .heldout import COLOUR_READER_BINS, heldout_project
-from .models import Finding, QualityReport
+from .models import Dismissal, Finding, QualityReport
 from .selectors import catalog_vectors, duplicate_candidates, photo_colour_histograms
 
 logger = logging.getLogger(__name__)
@@ -41,7 +41,8 @@ class CheckResult:
 
 def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
     """Every finding with a positive score on ``generation``'s vectors, worst first, as unsaved ``Finding`` rows
-    (the listed ones have ``flagged`` True). Reads the catalog; writes nothing."""
+    (the listed ones have ``flagged`` True), but those a person marked as fine (``dismissed_drop``). Reads the
+    catalog; writes nothing."""
     started = time.monotonic()
     timings = {}
     vectors = catalog_vectors(generation)
@@ -90,6 +91,9 @@ def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
         )
         finding.flagged = item.flagged
         findings.append(finding)
+    findings, dismissed = dismissed_drop(findings)
+    if dismissed:
+        notes.append(f"{dismissed} finding{'s' if dismissed != 1 else ''} marked as fine not listed")
     return CheckResult(
         findings=findings,
         products=len(vectors.skus),
@@ -98,6 +102,57 @@ def catalog_findings_compute(*, generation: EmbeddingGeneration) -> CheckResult:
         seconds=time.monotonic() - started,
         timings=timings,
     )
+
+
+def finding_key(finding: Finding, hashes: dict[int, str] | None = None, skus: dict[int, str] | None = None) -> str:
+    """What ``finding`` is about, the same in every check while the product stays as it is (a dismissal's key): the
+    stated colour, the photo's content hash, the category the product is filed under, the other product's SKU.
+    ``hashes`` (photo id -> content hash) and ``skus`` (product id -> SKU) spare the finding's own relations."""
+    if finding.kind == Finding.Kind.COLOUR:
+        return str(finding.details.get("stated", ""))
+    if finding.kind == Finding.Kind.CATEGORY:
+        return str(finding.details.get("category") or "")
+    if finding.kind == Finding.Kind.PHOTO:
+        digest = hashes.get(finding.image_id) if hashes is not None else finding.image.content_hash
+        return digest or f"photo {finding.image_id}"
+    return skus.get(finding.other_product_id, "") if skus is not None else finding.other_product.sku
+
+
+def dismissed_drop(findings: list[Finding]) -> tuple[list[Finding], int]:
+    """``findings`` without those a person marked as fine (a ``Dismissal`` of the same product, kind and key, made
+    while the product was at the version the finding was judged on), and how many were dropped. Every dismissal is
+    read: there are as many as people made, not as many as products."""
+    marked = {(d.product_id, d.kind, d.key): d.content_version for d in Dismissal.objects.all()}
+    if not marked or not findings:
+        return findings, 0
+    hashes = dict(ProductImage.objects.filter(id__in={f.image_id for f in findings if f.image_id}).values_list(
+        "id", "content_hash"))  # fmt: skip
+    skus = dict(Product.objects.filter(id__in={f.other_product_id for f in findings if f.other_product_id})
+                .values_list("id", "sku"))  # fmt: skip
+    kept = [
+        f for f in findings if marked.get((f.product_id, f.kind, finding_key(f, hashes, skus))) != f.content_version
+    ]
+    return kept, len(findings) - len(kept)
+
+
+@transaction.atomic
+def dismissal_create(*, finding: Finding, by: str = "") -> Dismissal:
+    """Mark ``finding`` as fine: later checks do not list it while its product stays at the version it was judged
+    on, and it leaves the current report now."""
+    dismissal, _created = Dismissal.objects.update_or_create(
+        product_id=finding.product_id,
+        kind=finding.kind,
+        key=finding_key(finding),
+        defaults={"content_version": finding.content_version, "evidence": finding.evidence, "by": by},
+    )
+    finding.delete()
+    return dismissal
+
+
+def dismissal_restore(*, dismissal_id: int) -> bool:
+    """Take back a "fine": the next check lists the finding again if it still stands. False: no such dismissal."""
+    deleted, _by_model = Dismissal.objects.filter(pk=dismissal_id).delete()
+    return bool(deleted)
 
 
 def quality_report_build(*, generation: EmbeddingGeneration) -> QualityReport:

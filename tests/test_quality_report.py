@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.test import Client
 from django.utils.html import escape
 from PIL import Image, ImageDraw
@@ -17,7 +18,7 @@ from PIL import Image, ImageDraw
 from catalog.models import Product, ProductImage
 from catalog.services import catalog_import
 from quality import checks
-from quality.models import Finding, QualityReport
+from quality.models import Dismissal, Finding, QualityReport
 from quality.selectors import catalog_vectors, duplicate_candidates
 from quality.services import catalog_findings_compute, quality_report_build
 
@@ -509,3 +510,71 @@ def test_the_admin_page_is_for_staff_only(planted):
     client.force_login(user)
     assert client.get("/admin/catalog-quality/").status_code == 403
     assert Client(HTTP_HOST="localhost").get("/admin/catalog-quality/").status_code == 302
+    finding = quality_report_build(generation=planted).findings.first()
+    assert client.post(f"/admin/catalog-quality/findings/{finding.pk}/dismiss/").status_code == 403
+    assert Finding.objects.filter(pk=finding.pk).exists() and not Dismissal.objects.exists()
+
+
+# --- marked as fine -------------------------------------------------------------------------------------------
+
+
+def _dismiss(client, finding):
+    return client.post(f"/admin/catalog-quality/findings/{finding.pk}/dismiss/")
+
+
+def test_a_finding_marked_as_fine_leaves_the_report_and_later_checks_until_its_product_changes(planted, staff_client):
+    # given a stored report listing the recoloured product's colour
+    report = quality_report_build(generation=planted)
+    colour = report.findings.get(kind=checks.COLOUR, product__sku=RECOLOURED[0])
+
+    # when staff mark it as fine
+    response = _dismiss(staff_client, colour)
+
+    # then it leaves the report at once, and the page lists it as marked fine, by whom
+    assert response.status_code == 302
+    assert not Finding.objects.filter(pk=colour.pk).exists()
+    page = staff_client.get("/admin/catalog-quality/").content.decode()
+    assert page.count('class="dismissal"') == 1 and RECOLOURED[0] in page.split('id="dismissals"')[1]
+    dismissal = Dismissal.objects.get()
+    assert (dismissal.kind, dismissal.key, dismissal.by) == (checks.COLOUR, RECOLOURED[1], "staff")
+    # and the next check does not list it, and says so, while the other errors stay listed
+    again = quality_report_build(generation=planted)
+    assert not again.findings.filter(kind=checks.COLOUR, product__sku=RECOLOURED[0]).exists()
+    assert again.notes == ["1 finding marked as fine not listed"]
+    assert again.findings.filter(kind=checks.PHOTO, product__sku=SWAPPED[0]).exists()
+
+    # when the product changes, the mark lapses: the page says so and the check judges the product afresh
+    Product.objects.filter(sku=RECOLOURED[0]).update(content_version=F("content_version") + 1)
+    assert "lapsed" in staff_client.get("/admin/catalog-quality/").content.decode()
+    third = quality_report_build(generation=planted)
+    assert third.findings.filter(kind=checks.COLOUR, product__sku=RECOLOURED[0]).exists() and third.notes == []
+
+
+def test_each_kind_can_be_marked_fine_and_taken_back(planted, staff_client):
+    # given the worst finding of each kind marked as fine
+    report = quality_report_build(generation=planted)
+    tops = [report.findings.filter(kind=kind).order_by("-score").first() for kind in checks.KINDS]
+    marked = {(f.kind, f.product_id, f.image_id, f.other_product_id) for f in tops}
+    for finding in tops:
+        assert _dismiss(staff_client, finding).status_code == 302
+
+    # when the check runs again, none of them is listed
+    again = quality_report_build(generation=planted)
+    listed = {(f.kind, f.product_id, f.image_id, f.other_product_id) for f in again.findings.all()}
+    assert not listed & marked and again.notes == ["4 findings marked as fine not listed"]
+    assert set(Dismissal.objects.values_list("kind", flat=True)) == set(checks.KINDS)
+
+    # when the duplicate's mark is taken back, the next check lists it again
+    dismissal = Dismissal.objects.get(kind=checks.DUPLICATE)
+    assert staff_client.post(f"/admin/catalog-quality/dismissals/{dismissal.pk}/restore/").status_code == 302
+    third = quality_report_build(generation=planted)
+    assert third.findings.filter(kind=checks.DUPLICATE, product__sku=DUPLICATE[0]).exists()
+
+
+def test_marking_an_unknown_finding_or_taking_back_an_unknown_mark_is_404_and_changes_nothing(planted, staff_client):
+    report = quality_report_build(generation=planted)
+    count = report.findings.count()
+    assert staff_client.post("/admin/catalog-quality/findings/999999/dismiss/").status_code == 404
+    assert staff_client.post("/admin/catalog-quality/dismissals/999999/restore/").status_code == 404
+    assert staff_client.get(f"/admin/catalog-quality/findings/{report.findings.first().pk}/dismiss/").status_code == 405
+    assert report.findings.count() == count and not Dismissal.objects.exists()
