@@ -383,8 +383,10 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(%s)", [(seed % 1000) / 1000])
             source = "vector" if column.code else column.column  # a code column's queries are photo vectors
-            sample = (f"SELECT {source}::text FROM {column.table} WHERE generation_id = %s AND "
-                      f"{source} IS NOT NULL ORDER BY random() LIMIT %s")  # fmt: skip
+            # The rows drawn by id first: a vector is read (and cast to text) for the drawn rows only, not for every
+            # row the sort draws from (1,284,584 TOASTed photo vectors at 1,000,000 products: minutes per column).
+            sample = (f"SELECT {source}::text FROM {column.table} WHERE id IN (SELECT id FROM {column.table} "
+                      f"WHERE generation_id = %s AND {source} IS NOT NULL ORDER BY random() LIMIT %s)")  # fmt: skip
             cursor.execute(sample, [generation.pk, queries])
             # A binary code's index is read by Hamming distance to the query's code.
             distance = f"<~> {photo_code_query(generation)}" if column.code else f"<=> %s::halfvec({dim})"
