@@ -266,6 +266,20 @@ def measure(planted: Planted, findings_by_kind: dict[str, list], pre_existing: s
     return lines, table
 
 
+def measure_print(planted: Planted, findings_by_kind: dict[str, list], pre_existing: set, label: str) -> None:
+    """``measure``'s lines, then its Markdown table headed by ``label``."""
+    lines, table = measure(planted, findings_by_kind, pre_existing)
+    for line in lines:
+        print(line)
+    print()
+    print(f"| kind ({label}) | P@N | R@N | P@2N | R@2N | without pre-existing P@N / R@N | "
+          "judged P@N / planted R@N | listed (planted, pre-existing) |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for row in table:
+        print(row)
+    print()
+
+
 def fine_marks_create(planted: Planted, found: dict[str, list]) -> int:
     """A shop that reviewed its list before the errors were planted: each finding of the planted copy that a person
     judged fine on the source catalog (``planted.judged_fine``) is marked as fine through the product's own marks,
@@ -394,32 +408,12 @@ def main() -> None:
             marks = fine_marks_create(planted, found)
             reviewed = ranked(dismissed_drop(findings)[0])
     print()
-    lines, table = measure(planted, found, pre_existing)
-    for line in lines:
-        print(line)
-    print()
-    print(
-        f"| kind (seed {args.seed}) | P@N | R@N | P@2N | R@2N | without pre-existing P@N / R@N | "
-        "judged P@N / planted R@N | listed (planted, pre-existing) |"
-    )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for row in table:
-        print(row)
-    print()
+    measure_print(planted, found, pre_existing, f"seed {args.seed}")
     print(
         f"After the shop's review: the {marks} findings of the untouched catalog judged fine (on products the "
         "planting left as they were) marked as fine, through the product's own marks (quality.models.Dismissal):"
     )
-    lines, table = measure(planted, reviewed, pre_existing)
-    for line in lines:
-        print(line)
-    print()
-    print(f"| kind (seed {args.seed}, reviewed) | P@N | R@N | P@2N | R@2N | without pre-existing P@N / R@N | "
-          "judged P@N / planted R@N | listed (planted, pre-existing) |")  # fmt: skip
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for row in table:
-        print(row)
-    print()
+    measure_print(planted, reviewed, pre_existing, f"seed {args.seed}, reviewed")
     for kind, ranking in found.items():
         n = planted.count(kind)
         missed = [f for f in ranking[: 2 * n] if not planted.hit(f)]

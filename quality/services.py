@@ -123,15 +123,17 @@ def dismissed_drop(findings: list[Finding]) -> tuple[list[Finding], int]:
     while the product was at the version the finding was judged on), and how many were dropped. Every dismissal is
     read: there are as many as people made, not as many as products."""
     marked = {(d.product_id, d.kind, d.key): d.content_version for d in Dismissal.objects.all()}
-    if not marked or not findings:
+    # Only the findings of products with a mark are looked at (their photos' hashes, their twins' SKUs).
+    products = {product for product, _kind, _key in marked}
+    candidates = [f for f in findings if f.product_id in products]
+    if not candidates:
         return findings, 0
-    hashes = dict(ProductImage.objects.filter(id__in={f.image_id for f in findings if f.image_id}).values_list(
+    hashes = dict(ProductImage.objects.filter(id__in={f.image_id for f in candidates if f.image_id}).values_list(
         "id", "content_hash"))  # fmt: skip
-    skus = dict(Product.objects.filter(id__in={f.other_product_id for f in findings if f.other_product_id})
+    skus = dict(Product.objects.filter(id__in={f.other_product_id for f in candidates if f.other_product_id})
                 .values_list("id", "sku"))  # fmt: skip
-    kept = [
-        f for f in findings if marked.get((f.product_id, f.kind, finding_key(f, hashes, skus))) != f.content_version
-    ]
+    kept = [f for f in findings if f.product_id not in products
+            or marked.get((f.product_id, f.kind, finding_key(f, hashes, skus))) != f.content_version]  # fmt: skip
     return kept, len(findings) - len(kept)
 
 
