@@ -10,6 +10,9 @@
 - Popularity is a sorted set whose increments grow exponentially with time (a half-life), which is the same as
   decaying every older count; the daily task rescales it and trims the tail.
 - Redis being down never fails a search: every call here degrades to "no cache" and logs (at most every 30 s).
+  A search waits at most ``SEARCH_REDIS_TIMEOUT_SECONDS`` for Redis; the writes that keep cached results true (an
+  invalidation, the catalog position, the merchandising version: ``write_client``) wait longer and are retried,
+  since a lost one leaves results that no longer hold in the cache until they expire.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+from redis.backoff import ExponentialBackoff, NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -34,28 +39,47 @@ def redis_key(*parts: object) -> str:
 
 
 POPULAR_KEEP = 10_000  # members kept in the popularity set
-# A Redis that does not answer within this costs a search at most this long.
-REDIS_TIMEOUT_SECONDS = 0.25
+# The writes that keep cached results true run after a catalog or merchandising write, never inside a search: each
+# try waits this long, and a timed-out or dropped one is tried again (``WRITE_TRIES`` in all, backing off).
+WRITE_TIMEOUT_SECONDS = 2.0
+WRITE_TRIES = 4
 WARNING_INTERVAL_SECONDS = 30
 
-_client: redis.Redis | None = None
-_client_url: str | None = None
+_clients: dict[str, tuple[str, redis.Redis]] = {}
 _last_warning = 0.0
 _lock = threading.Lock()
 
 
-def client() -> redis.Redis:
-    global _client, _client_url
+def _client(role: str) -> redis.Redis:
     with _lock:
-        if _client is None or _client_url != settings.REDIS_URL:
-            _client = redis.Redis.from_url(
+        known = _clients.get(role)
+        if known is None or known[0] != settings.REDIS_URL:
+            if role == "write":
+                timeout = WRITE_TIMEOUT_SECONDS
+                retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), WRITE_TRIES - 1)
+            else:
+                timeout, retry = settings.SEARCH_REDIS_TIMEOUT_SECONDS, Retry(NoBackoff(), 0)
+            known = settings.REDIS_URL, redis.Redis.from_url(
                 settings.REDIS_URL,
-                socket_timeout=REDIS_TIMEOUT_SECONDS,
-                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
+                retry=retry,  # retried on connection errors and timeouts (redis.retry.Retry's defaults)
                 decode_responses=True,
             )
-            _client_url = settings.REDIS_URL
-        return _client
+            _clients[role] = known
+        return known[1]
+
+
+def client() -> redis.Redis:
+    """The client searches use: a Redis that does not answer costs it at most
+    ``SEARCH_REDIS_TIMEOUT_SECONDS``, tried once."""
+    return _client("search")
+
+
+def write_client() -> redis.Redis:
+    """The client of the writes that keep cached results true: a longer wait, and retried (``WRITE_TRIES``). Every
+    command they send may run twice without harm (a delete, a SET to a maximum, an INCR that only has to move)."""
+    return _client("write")
 
 
 def unavailable_warn(action: str, exc: Exception) -> None:
@@ -216,9 +240,9 @@ return 0
 def catalog_position_raise(position: int) -> None:
     """Raise the catalog position to ``position`` (never lower it)."""
     try:
-        client().eval(_RAISE_SCRIPT, 1, catalog_position_key(), str(position))
+        write_client().eval(_RAISE_SCRIPT, 1, catalog_position_key(), str(position))
     except redis.RedisError as exc:
-        unavailable_warn("catalog position", exc)
+        logger.error("catalog position not raised (%s): replicas may serve reads behind the last write", exc)
 
 
 def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
@@ -227,14 +251,17 @@ def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
         return 0
     sets = [redis_key("product", product_id) for product_id in set(product_ids)]
     try:
-        redis_client = client()
+        redis_client = write_client()
         keys = redis_client.sunion(sets)
         if keys:
             redis_client.delete(*keys)
         redis_client.delete(*sets)
         return len(keys)
     except redis.RedisError as exc:
-        unavailable_warn("invalidate", exc)
+        logger.error(
+            "cached results of %d changed product(s) not deleted (%s): they may be served until they expire (%d s)",
+            len(sets), exc, settings.SEARCH_CACHE_SECONDS,
+        )  # fmt: skip
         return 0
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import redis
 
-from .cache import client, redis_key, unavailable_warn
+from .cache import client, redis_key, unavailable_warn, write_client
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def merchandising_changed() -> int:
     vocabulary_invalidate()
     deleted = 0
     try:
-        redis_client = client()
+        redis_client = write_client()
         redis_client.incr(version_key())
         batch = []
         for key in redis_client.scan_iter(redis_key("result*"), count=1000):

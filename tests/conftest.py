@@ -238,7 +238,7 @@ def build_generation(**options):
 @pytest.fixture(autouse=True)
 def clean_search_cache():
     """Search results, popularity and the log buffer start empty in every test (keys of this test Redis DB)."""
-    from search.cache import client, redis_key
+    from search.cache import redis_key, write_client
     from search.selectors import process_caches_clear
     from search.spelling import vocabulary_invalidate
     from search.suggest import suggest_index_clear
@@ -247,7 +247,7 @@ def clean_search_cache():
     vocabulary_invalidate()  # each test has its own catalog
     suggest_index_clear()
     try:
-        redis_client = client()
+        redis_client = write_client()  # a loaded machine's slow answer is waited for, as catalog writes do
         keys = list(redis_client.scan_iter(redis_key("*"), count=1000))
         keys += list(redis_client.scan_iter("*throttle*", count=1000))
         if keys:

@@ -455,6 +455,77 @@ def test_search_answers_without_redis_and_logs_it(api, small_shop, settings, cap
     assert SearchLog.objects.filter(query="blue jacket").exists()
 
 
+class _StallingProxy:
+    """A TCP proxy in front of the test Redis that leaves the next ``stall`` connections unanswered (a Redis too
+    busy to answer in time), and forwards every other one."""
+
+    def __init__(self, target: tuple[str, int]):
+        import socket
+        import threading
+
+        self.target, self.stall, self.stalled = target, 0, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.held: list = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+        import threading
+
+        while True:
+            try:
+                incoming, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.stall:
+                self.stall -= 1
+                self.stalled += 1
+                self.held.append(incoming)  # read from by no one, answered never
+                continue
+            outgoing = socket.create_connection(self.target)
+            for source, sink in ((incoming, outgoing), (outgoing, incoming)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        for sock in self.held:
+            sock.close()
+
+
+def test_a_cache_invalidation_that_redis_does_not_answer_in_time_is_retried(small_shop, settings, monkeypatch):
+    from urllib.parse import urlsplit
+
+    import search.cache as search_cache
+
+    url = urlsplit(settings.REDIS_URL)
+    proxy = _StallingProxy((url.hostname, url.port or 6379))
+    try:
+        settings.REDIS_URL = url._replace(netloc=f"127.0.0.1:{proxy.port}").geturl()
+        monkeypatch.setattr(search_cache, "WRITE_TIMEOUT_SECONDS", 0.3)
+        product = Product.objects.get(sku="TEN-RED")
+        key = search_cache.cache_key({"q": "red tent"}, None)
+        search_cache.cache_result(key, {"total": 1, "results": [{"sku": "TEN-RED"}]}, [product.pk])
+        assert search_cache.cached_result(key) is not None
+
+        proxy.stall = 1  # the invalidation's first connection gets no answer
+        assert search_cache.search_cache_invalidate_products(product_ids=[product.pk]) == 1
+        assert proxy.stalled == 1
+        assert search_cache.cached_result(key) is None
+    finally:
+        proxy.close()
+
+
 def test_popular_queries_are_counted_and_warmed_for_a_new_generation(api, small_shop):
     from search.cache import cache_key, cached_result, popular_requests
     from search.warming import cache_warm

@@ -112,6 +112,8 @@ SEARCH_PARALLEL_STATEMENTS = env.bool("SEARCH_PARALLEL_STATEMENTS", default=True
 SEARCH_QUERY_INT8 = env.bool("SEARCH_QUERY_INT8", default=True)
 
 SEARCH_CACHE_SECONDS = env.int("SEARCH_CACHE_SECONDS", default=600)
+# A Redis that does not answer within this costs a search at most this long (it answers uncached).
+SEARCH_REDIS_TIMEOUT_SECONDS = env.float("SEARCH_REDIS_TIMEOUT_SECONDS", default=0.25)
 # Popular queries: how fast popularity fades, and how many are warmed after a new generation is activated.
 SEARCH_POPULARITY_HALF_LIFE_HOURS = env.float("SEARCH_POPULARITY_HALF_LIFE_HOURS", default=24.0)
 # sort=popularity: storefront events (clicks, add-to-carts on search results) of this many days, recounted hourly.
