@@ -59,12 +59,15 @@ def _client(role: str) -> redis.Redis:
                 retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), WRITE_TRIES - 1)
             else:
                 timeout, retry = settings.SEARCH_REDIS_TIMEOUT_SECONDS, Retry(NoBackoff(), 0)
-            known = settings.REDIS_URL, redis.Redis.from_url(
+            known = (
                 settings.REDIS_URL,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=retry,  # retried on connection errors and timeouts (redis.retry.Retry's defaults)
-                decode_responses=True,
+                redis.Redis.from_url(
+                    settings.REDIS_URL,
+                    socket_timeout=timeout,
+                    socket_connect_timeout=timeout,
+                    retry=retry,  # retried on connection errors and timeouts (redis.retry.Retry's defaults)
+                    decode_responses=True,
+                ),
             )
             _clients[role] = known
         return known[1]
