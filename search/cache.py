@@ -268,6 +268,40 @@ def search_cache_invalidate_products(*, product_ids: list[int]) -> int:
         return 0
 
 
+# --- a kind's counts, shared between processes ----------------------------------------------------------------
+
+
+def _kind_counts_key(identity: tuple, key: tuple) -> str:
+    digest = hashlib.sha1(repr((identity, key)).encode()).hexdigest()
+    return redis_key("kind-counts", digest)
+
+
+def kind_counts_read(identity: tuple | None, key: tuple) -> tuple[int, list[tuple[str, int]]] | None:
+    """(total, facet counts) of a query kind under filters (``key``) that a process counted at the catalog state
+    ``identity`` (``search.keywords.TermStatistics.identity``); None when none did (or Redis did not answer)."""
+    if identity is None:
+        return None
+    try:
+        raw = client().get(_kind_counts_key(identity, key))
+    except redis.RedisError as exc:
+        unavailable_warn("kind counts", exc)
+        return None
+    if raw is None:
+        return None
+    total, facets = json.loads(raw)
+    return total, [(name, count) for name, count in facets]
+
+
+def kind_counts_share(identity: tuple | None, key: tuple, total: int, facets: list[tuple[str, int]]) -> None:
+    """Share counts this process read, for ``SEARCH_CACHE_SECONDS`` (a new catalog state names new keys)."""
+    if identity is None:
+        return
+    try:
+        client().set(_kind_counts_key(identity, key), json.dumps([total, facets]), ex=settings.SEARCH_CACHE_SECONDS)
+    except redis.RedisError as exc:
+        unavailable_warn("kind counts", exc)
+
+
 # --- popularity -----------------------------------------------------------------------------------------------
 
 

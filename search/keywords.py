@@ -35,7 +35,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import connection
@@ -107,6 +107,9 @@ class TermStatistics:
     mean_length: float
     frequencies: dict[str, int]  # lexeme -> documents containing it
     categories: tuple[tuple[str, int, frozenset[str]], ...] = ()  # each category's path, depth, name's lexemes
+    # The catalog state they were read at, as every process names it (the vocabulary's ``identity``): what counts
+    # remembered with them are shared under (``search.candidates``); None: not shared
+    identity: tuple | None = None
 
     def idf(self, lexeme: str) -> float:
         df = self.frequencies.get(lexeme, 0)
@@ -131,7 +134,7 @@ def term_statistics() -> TermStatistics:
         return current
     try:
         if _Cached.statistics is None or _Cached.vocabulary is not vocabulary:
-            _Cached.statistics = _read_statistics()
+            _Cached.statistics = replace(_read_statistics(), identity=vocabulary.identity)
             _Cached.vocabulary = vocabulary
         return _Cached.statistics
     finally:

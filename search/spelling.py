@@ -216,6 +216,9 @@ class CorrectedQuery:
 class Vocabulary:
     """Known words with their frequencies, and a deletion index to find the known words near an unknown one."""
 
+    # (version, catalog fingerprint) it was counted at (``current_vocabulary``); None where no cache said the version
+    identity: tuple | None = None
+
     def __init__(self, words: list[str], frequencies: list[int]):
         if len(words) > _MAX_WORDS:
             raise ValueError(f"a vocabulary holds at most {_MAX_WORDS} words, not {len(words)}")
@@ -417,6 +420,8 @@ def current_vocabulary() -> Vocabulary:
             else:
                 counts = vocabulary_counts()
             _Cached.vocabulary = Vocabulary.from_counts(counts)
+            # What it was counted from, the same in every process that took these counts (None: not shared)
+            _Cached.vocabulary.identity = (version, fingerprint) if answered else None
             _Cached.fingerprint = fingerprint
             _Cached.built_at = built_at
             _Cached.version = version if answered else _Cached.version

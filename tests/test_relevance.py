@@ -299,6 +299,32 @@ def test_a_kinds_remembered_counts_follow_catalog_changes(
     assert "TEN-PNK" in {item["sku"] for item in after["results"]}
 
 
+def test_a_kinds_counts_are_counted_by_one_process_and_taken_by_the_others(api, small_shop):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import search.spelling as spelling
+    from search.selectors import process_caches_clear
+
+    def search(q):
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get("/api/v1/search", {"q": q, "page_size": 100}).json()
+        counted = any("SELECT 'total'" in query["sql"] for query in queries.captured_queries)
+        return body, counted
+
+    # given one process that counted the tents (their total and facets)
+    first, counted = search("tent")
+    assert counted and first["total"] == 4
+    # when another process (its own vocabulary, taken from the shared counts, and nothing remembered) searches for
+    # the same kind with other words
+    process_caches_clear()
+    spelling._Cached.vocabulary = None
+    second, counted = search("red tent")
+    # then it takes the counts instead of counting the kind again, and they are the same
+    assert not counted
+    assert second["total"] == 4 and second["facets"]["color"] == first["facets"]["color"]
+
+
 def test_similar_items_below_the_similar_threshold_are_not_shown(api, small_shop, settings):
     computed = {"k": 5, "same_category": "1"}  # computed from the vector indexes, not a stored list
     assert api.get("/api/v1/products/TEN-RED/similar", computed).json()["results"]
