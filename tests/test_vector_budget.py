@@ -360,3 +360,41 @@ def existing_indexes(generation: EmbeddingGeneration) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", [f"emb_g{generation.pk}_%"])
         return {row[0].removeprefix(f"emb_g{generation.pk}_") for row in cursor.fetchall()}
+
+
+def test_the_vectors_a_search_reads_per_candidate_stay_in_the_row_and_the_others_go_to_toast():
+    # given a photo with EfficientNet-lite2's 1,408 dimensions (5.6 KB a vector, past the 2 KB at which PostgreSQL
+    # moves a row's values out) and a product with 384-d text, 256-d joint and a 1,408-d pooled photo vector
+    rng = np.random.default_rng(3)
+    head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=256)
+    generation = EmbeddingGeneration.objects.create(
+        state="building", encoder_spec={}, head=head, image_weight=0.5, text_weight=0.5, text_dim=384,
+        image_dim=1408, joint_dim=256, photo_index="binary",
+    )  # fmt: skip
+    product = ProductFactory(sku="A")
+    image = ProductImage.objects.create(product=product, position=0, source="a.jpg")
+    photo = ImageEmbedding.objects.create(
+        generation=generation, image=image, product=product, vector=rng.normal(size=1408), aligned=rng.normal(size=256)
+    )  # fmt: skip
+    vectors = ProductEmbedding.objects.create(
+        generation=generation, product=product, text_vector=rng.normal(size=384), image_vector=rng.normal(size=1408),
+        aligned_text=rng.normal(size=256), aligned_image=rng.normal(size=256), fused=rng.normal(size=256),
+        photo_count=1, content_version=1,
+    )  # fmt: skip
+
+    def moved_out(table: str, pk: int, columns: list[str]) -> dict[str, bool]:
+        # a value moved to TOAST has the id of its chunks there (PostgreSQL 17+)
+        with connection.cursor() as cursor:
+            chunks = ", ".join(f"pg_column_toast_chunk_id({column}) IS NOT NULL" for column in columns)
+            cursor.execute(f"SELECT {chunks} FROM {table} WHERE id = %s", [pk])
+            return dict(zip(columns, cursor.fetchone(), strict=True))
+
+    # then the photo's vector (re-scored by every photo search) and its joint vector are in the row
+    assert moved_out("embeddings_imageembedding", photo.pk, ["vector", "aligned"]) == {
+        "vector": False, "aligned": False,
+    }  # fmt: skip
+    # and the product's text, fused and aligned image vectors (scored for every text search candidate) too, while
+    # its pooled photo vector (read by no search per candidate) is moved out
+    assert moved_out(
+        "embeddings_productembedding", vectors.pk, ["text_vector", "fused", "aligned_image", "image_vector"]
+    ) == {"text_vector": False, "fused": False, "aligned_image": False, "image_vector": True}
