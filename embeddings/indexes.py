@@ -36,7 +36,8 @@ index per photo, so:
   photos), one after the other on the same machine, 300 photos re-scored: HNSW recall@10 0.989 / 0.985 (catalog
   photos / luma-dev's withheld views), statement p50 50-52 ms; IVFFlat with 64 lists, 20 probed, 0.989 / 0.987 at
   p50 31 ms; with 1,000 re-scored 129-152 ms against 86-97 ms (250 lists). Most of what is left is the re-scoring:
-  each re-scored photo's full vector is read from the table (TOAST), which grows with ``SEARCH_PHOTO_RESCORE_PHOTOS``.
+  each re-scored photo's full vector is read from the table, which grows with ``SEARCH_PHOTO_RESCORE_PHOTOS`` (kept in
+  the row since migration 0010, a page a photo instead of its TOAST lookup and chunks: bench/row_storage.py).
   Earlier, with the HNSW graph (2 cores, load 4-6; recall@10 / statement p50 / p95):
 
   | photos re-scored | 50,000 products (64,408 photos) | 250,000 products (321,208 photos) |
