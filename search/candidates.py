@@ -147,8 +147,8 @@ class _KindCounts:
     per process while the catalog's term statistics hold (they are rebuilt after any catalog change): every
     query naming the kind ("hoodie", "gray hoodie", "men's hoodie") shares them. The process that counts them
     shares them with the others through Redis, under the catalog state its statistics were read at
-    (``search.cache.kind_counts_read``): each kind is counted once per catalog change, not once per process (at
-    1,000,000 products a large kind's count is hundreds of milliseconds of a search)."""
+    (``search.cache.kind_counts_read``): each kind is counted once per catalog change, not once per process (a
+    large kind's count reads a good part of the catalog: README, "Running at scale")."""
 
     lock = threading.Lock()
     known: dict[tuple, tuple[object, int, list[tuple[str, int]]]] = {}
