@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+import torch
 from django.db import connection, connections
 from django.utils import timezone
 from PIL import Image
@@ -56,6 +57,10 @@ def test_real_image_encoder_gives_normalised_1280_d_vectors(fit):
     assert vectors.shape == (2, 1280) and encoders.image.input_size == 224
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert encoders.image.preprocess(photos[1]).shape == (3, 224, 224)
+    # one photo alone (a photo search's query) goes through the traced, frozen network: the same vector
+    alone = encoders.image.encode_images(photos[1:])
+    assert isinstance(encoders.image._single, torch.jit.ScriptModule)
+    assert np.allclose(alone[0], vectors[1], atol=1e-5)
 
 
 def test_colour_appearance_reads_the_product_not_the_studio_background():

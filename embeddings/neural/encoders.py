@@ -188,6 +188,8 @@ class EfficientNetLiteEncoder(ImageEncoder):
         self.name = variant
         self.fit = fit
         self.input_size = EfficientNet.get_image_size(variant)
+        self._single: torch.jit.ScriptModule | bool | None = None  # one photo at a time (a query): ``_single_graph``
+        self._single_lock = threading.Lock()
 
     def preprocess(self, image: Image.Image) -> torch.Tensor:
         square = fit_square(image, self.input_size, self.fit)
@@ -197,8 +199,42 @@ class EfficientNetLiteEncoder(ImageEncoder):
     @torch.inference_mode()
     def forward(self, batch: torch.Tensor) -> np.ndarray:
         batch = batch.contiguous(memory_format=torch.channels_last)
-        features = self.model.extract_features(batch).mean(dim=(2, 3))
+        single = self._single_graph() if len(batch) == 1 else None
+        features = single(batch) if single is not None else _PooledFeatures(self.model)(batch)
         return torch.nn.functional.normalize(features, dim=1).numpy()
+
+    def _single_graph(self) -> torch.jit.ScriptModule | None:
+        """The network for one photo (a photo search's query), traced once per process with TorchScript, frozen
+        and optimised for inference (batch norms folded into the convolutions, fused activations): about half the
+        time of the eager network a query (21 against 41 ms, lite0 on one core), the same features to 1e-6. Built
+        on the first single photo (``shop_search.readiness`` warms it); None when it cannot be traced (eager)."""
+        if self._single is None:
+            with self._single_lock:
+                if self._single is None:
+                    self._single = self._single_trace()
+        return self._single or None
+
+    def _single_trace(self):
+        sample = torch.zeros(1, 3, self.input_size, self.input_size).contiguous(memory_format=torch.channels_last)
+        try:
+            with torch.inference_mode(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tracer notes on Python conditions, constant for one shape
+                traced = torch.jit.trace(_PooledFeatures(self.model).eval(), sample, check_trace=False)
+                return torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+        except Exception as exc:  # noqa: BLE001 - a model TorchScript cannot trace: queries run it eagerly
+            warnings.warn(f"image encoder {self.name!r} not traced ({exc}); photo queries unoptimised", stacklevel=2)
+            return False
+
+
+class _PooledFeatures(torch.nn.Module):
+    """EfficientNet-Lite's globally pooled features (before the classifier)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.model.extract_features(batch).mean(dim=(2, 3))
 
 
 # Colour appearance: hue x saturation x value bins of the product's pixels (the studio background left out).
