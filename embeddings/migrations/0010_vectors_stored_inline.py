@@ -5,9 +5,9 @@ TOAST relation, where reading one costs a TOAST index lookup and two or three ch
 A search reads them for every candidate: a photo search re-scores ``SEARCH_PHOTO_RESCORE_PHOTOS`` photos by their
 full vector (``embeddings_imageembedding.vector``) and a text search scores about 300 products by their text, fused
 and aligned image vectors. When the tables do not fit in memory (a million products) those are random reads from
-disk. Measured at 250,000 products on copies of the tables, caches dropped (notes in README, "Running at scale"):
-a photo statement with 1,000 photos re-scored read 2,405 pages and took 175-202 ms (p50), 1,486 pages and 95-100 ms
-inline; scoring 300 products' three vectors read 782 pages in 63-75 ms, 311 pages in 24-36 ms inline.
+disk. ``python bench/row_storage.py --products 250000 --cold`` (copies of the rows with each storage, read from
+disk): a photo statement with 1,000 photos re-scored p50 185.7 ms with the vectors in TOAST, 98.2 ms in the row;
+scoring 300 products' three vectors 56.6 ms (4,625 pages) against 25.0 ms (1,028 pages).
 
 ``MAIN`` keeps a value in the row unless the row cannot fit a page otherwise (a vector too long for a page still goes
 to TOAST, so no model's dimension can make a write fail). The photo table's rows then take a page each (as their
