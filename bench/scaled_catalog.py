@@ -401,6 +401,8 @@ def _rating_summary(ratings: list[int]) -> tuple[Decimal | None, int]:
 def _load_chunk(
     cursor, plan: list[Synthetic], generation: EmbeddingGeneration, rng: dict[str, np.random.Generator], now: datetime
 ) -> tuple[int, int, int]:
+    from pgvector import HalfVector
+
     from catalog.models import Product, ProductCategory, ProductImage, Review
     from embeddings.models import ImageEmbedding, ProductEmbedding
 
@@ -483,8 +485,9 @@ def _load_chunk(
             "generation_id": generation.pk,
             "image_id": image_id,
             "product_id": product_id,
-            "vector": photo_vector[j],
-            "aligned": photo_aligned[j],
+            # half precision, as the photo table stores them (migration embeddings/0011)
+            "vector": HalfVector(photo_vector[j]),
+            "aligned": HalfVector(photo_aligned[j]),
         }  # fmt: skip
         for j, (image_id, product_id, _photo) in enumerate(photo_rows)
     ]
@@ -531,6 +534,7 @@ def build_scaled_catalog(
     and return the active generation, which holds vectors for all of them. See the module docstring."""
     from django.db import connection, transaction
     from django.utils import timezone
+    from pgvector.psycopg.halfvec import register_halfvec_info
     from pgvector.psycopg.vector import register_vector_info
     from psycopg.types import TypeInfo
     from tqdm import tqdm
@@ -580,11 +584,13 @@ def build_scaled_catalog(
         # pgvector's dumpers (binary COPY of numpy arrays), registered on the COPY cursors only: Django's own reads
         # of vector columns expect text, so its connection is left as it is.
         vector_info = TypeInfo.fetch(connection.connection, "vector")
+        halfvec_info = TypeInfo.fetch(connection.connection, "halfvec")
         with tqdm(total=count, unit="product", disable=not progress, desc="  loading") as bar:
             for start in range(0, count, CHUNK):
                 chunk = plan[start : start + CHUNK]
                 with transaction.atomic(), connection.connection.cursor() as cursor:
                     register_vector_info(cursor, vector_info)
+                    register_halfvec_info(cursor, halfvec_info)
                     loaded = _load_chunk(cursor, chunk, generation, streams, now)
                 totals = [a + b for a, b in zip(totals, loaded, strict=True)]
                 bar.update(len(chunk))

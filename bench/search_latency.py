@@ -3,16 +3,16 @@
     python bench/search_latency.py [--products 50000] [--requests 300] [--concurrency 2] [--only hybrid] [--no-recall]
 
 Uses (or builds, a few minutes the first time) the deterministic scaled catalog of bench/scaled_catalog.py in the
-database ``test_scaled_<N>``, reads its vector indexes into the buffer pool (``--warm-queries``), starts gunicorn
-on a free port against it, and sends requests from a load generator in this process: hybrid text search (cache
-misses only; and sorted by price over the whole match set, pages 1 and 3), photo search (upload + encoding),
-similar items (product pages, served from the stored lists, which are computed first where missing; and with a
-filter, computed from the vector indexes) and cache hits. For each workload: p50/p95/p99 latency with one request
-at a time (the server's own timing from its ``Server-Timing`` header, and the round trip seen by the client), then
-requests per second with ``--concurrency`` clients. The load
-generator shares the 2 cores with the server, so throughput is a floor. Then (after the workloads: its exact scans
-evict the indexes from the buffer pool) measures HNSW recall@10 of the indexes against an exact scan of the same
-vectors.
+database ``test_scaled_<N>``, reads the vector indexes that searches read into the buffer pool (``--warm-queries``;
+with ``--read-tables`` also the tables they read row by row, once, as a server whose memory holds them has them),
+starts gunicorn on a free port against it, and sends requests from a load generator in this process: hybrid text
+search (cache misses only; and sorted by price over the whole match set, pages 1 and 3), photo search (upload +
+encoding), similar items (product pages, served from the stored lists, which are computed first where missing; and
+with a filter, computed from the vector indexes) and cache hits. For each workload: p50/p95/p99 latency with one
+request at a time (the server's own timing from its ``Server-Timing`` header, and the round trip seen by the
+client), then requests per second with ``--concurrency`` clients. The load generator shares the 2 cores with the
+server, so throughput is a floor. Then (after the workloads: its exact scans evict the indexes from the buffer pool)
+measures HNSW recall@10 of the indexes against an exact scan of the same vectors.
 
 Then it prints the memory it took: the active generation's HNSW indexes (bytes, bytes per product: what
 PostgreSQL's shared buffers must hold) and the web workers' resident memory. ``--json PATH`` writes every figure
@@ -164,6 +164,8 @@ def main() -> None:
     parser.add_argument("--no-recall", action="store_true", help="skip the HNSW recall measurement")
     parser.add_argument("--warm-queries", type=int, default=300,
                         help="nearest-neighbour queries per vector index before the workloads (0: none)")  # fmt: skip
+    parser.add_argument("--read-tables", action="store_true",
+                        help="read the photo, product vector and document tables before the workloads")  # fmt: skip
     parser.add_argument("--only", action="append", choices=WORKLOADS, metavar="WORKLOAD",
                         help=f"run only this workload (repeatable): {', '.join(WORKLOADS)}")  # fmt: skip
     parser.add_argument("--similar-lists", choices=("all", "requested"), default="all",
@@ -194,6 +196,9 @@ def main() -> None:
             figures["database_bytes"] = cursor.fetchone()[0]
         warmed = indexes_warm(generation, queries=args.warm_queries, seed=args.seed)
         print(f"vector indexes read into the buffer pool: {warmed:.1f} s", flush=True)
+        if args.read_tables:
+            figures["tables_read"] = tables_read()
+            print(f"tables read once: {figures['tables_read']}", flush=True)
     port = free_port()
     env = {**os.environ, "DATABASE_NAME": database, "DJANGO_ENV": "production", "DEBUG": "0",
            "SECRET_KEY": uuid.uuid4().hex * 2, "SERVE_MEDIA": "0", "SEARCH_ANON_RATE": "1000000/min",
@@ -366,18 +371,30 @@ def similar_lists_ensure(generation, processes: int = 2, skus: set[str] | None =
         cursor.execute(f"VACUUM (ANALYZE) {SimilarList._meta.db_table}")
 
 
+# The vector indexes that text and photo searches read (search.candidates), per photo layout; the pooled photo
+# vector's (4.1 GB at 1,000,000 products) is read by photo search only with the ``product`` layout, and otherwise by
+# similar items computed on a request, which the workloads serve from the stored lists.
+SEARCH_INDEXES = ("text_vector", "aligned_image", "fused")
+PHOTO_SEARCH_INDEX = {"product": "image_vector", "photo": "photo", "binary": "photo_code"}
+# The tables searches read row by row: the candidates' vectors (photo rows, product rows without their TOAST) and
+# documents.
+SEARCH_TABLES = ("embeddings_imageembedding", "embeddings_productembedding", "search_searchdocument")
+
+
 def indexes_warm(generation, *, queries: int, seed: int) -> float:
-    """Read the generation's HNSW indexes into the buffer pool the way serving does: ``queries`` nearest-neighbour
-    searches per index with random products' and photos' own vectors (never the workloads' queries); returns the
-    seconds taken. A server that has been answering searches holds these pages. Right after other work on the same
-    PostgreSQL (a test suite, a benchmark of another database) it may not, and a workload's first pass would measure
-    reading them back: photo p95 88 and 103 ms in two such runs, 42-56 ms with the indexes in memory."""
+    """Read the vector indexes that searches read into the buffer pool the way serving does: ``queries``
+    nearest-neighbour searches per index with random products' and photos' own vectors (never the workloads'
+    queries); returns the seconds taken. A server that has been answering searches holds these pages. Right after
+    other work on the same PostgreSQL (a test suite, a benchmark of another database) it may not, and a workload's
+    first pass would measure reading them back: photo p95 88 and 103 ms in two such runs, 42-56 ms with the indexes
+    in memory. Indexes no measured search reads are left out: they would only take the buffer pool's room."""
     from django.db import connection
 
     from embeddings.indexes import COLUMNS, indexed_columns, photo_code_query, vector_expression
 
     started = time.perf_counter()
-    for name in indexed_columns(generation) if queries > 0 else ():
+    read = {*SEARCH_INDEXES, PHOTO_SEARCH_INDEX[generation.photo_index]}
+    for name in [name for name in indexed_columns(generation) if name in read] if queries > 0 else ():
         column = COLUMNS[name]
         expression, dim = vector_expression(generation, name)
         with connection.cursor() as cursor:
@@ -395,6 +412,24 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
                                f"{distance} LIMIT 30", [generation.pk, vector])  # fmt: skip
                 cursor.fetchall()
     return time.perf_counter() - started
+
+
+def tables_read() -> dict[str, str]:
+    """Read each of ``SEARCH_TABLES`` once, whole (a sequential scan: its pages pass through the operating system's
+    page cache, which keeps them while memory allows), as a server that has answered searches for a while holds the
+    rows they read; returns each table's size and the seconds it took."""
+    from django.db import connection
+
+    read = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        for table in SEARCH_TABLES:
+            started = time.perf_counter()
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            cursor.execute("SELECT pg_size_pretty(pg_relation_size(%s))", [table])
+            read[table] = f"{cursor.fetchone()[0]} in {time.perf_counter() - started:.1f} s"
+        cursor.execute("RESET max_parallel_workers_per_gather")
+    return read
 
 
 def _similar_lists_part(generation_id: int, id_range: tuple[int, int]) -> int:

@@ -110,13 +110,13 @@ def sample_vectors(generation, table: str, column: str, samples: int, seed: int)
 
 
 def exact_best_photos(generation, queries: np.ndarray, k: int = 10) -> list[list[int]]:
-    """For each query, the ``k`` products with the most similar photo (cosine, full precision), over every photo of
-    the generation."""
+    """For each query, the ``k`` products with the most similar photo (cosine of the stored vectors), over every
+    photo of the generation."""
     return exact_top(generation, "embeddings_imageembedding", "product_id", "vector", queries, k)
 
 
 def exact_top(generation, table: str, key: str, column: str, queries: np.ndarray, k: int = 10) -> list[list[int]]:
-    """For each query, the ``k`` values of ``key`` whose best row by cosine of ``column`` (full precision) is the
+    """For each query, the ``k`` values of ``key`` whose best row by cosine of ``column`` (as stored) is the
     most similar, over the generation's rows of ``table``: one streamed pass over the vectors for all queries."""
     from django.db import connection, transaction
     from pgvector.psycopg.vector import register_vector_info
@@ -129,7 +129,7 @@ def exact_top(generation, table: str, key: str, column: str, queries: np.ndarray
     # server-side (streamed, never all in memory), with pgvector's binary loader on this cursor only
     with transaction.atomic(), raw.cursor(name="photo_vectors") as cursor:
         register_vector_info(cursor, info)
-        cursor.execute(f"SELECT {key}, {column} FROM {table} WHERE generation_id = %s AND {column} IS NOT NULL",
+        cursor.execute(f"SELECT {key}, {column}::vector FROM {table} WHERE generation_id = %s AND {column} IS NOT NULL",
                        [generation.pk])  # fmt: skip
         while rows := cursor.fetchmany(STREAM_ROWS):
             owners = np.array([row[0] for row in rows])

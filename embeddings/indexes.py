@@ -24,7 +24,8 @@ index per photo, so:
 - ``binary``: the product indexes and an index over every photo's binary code instead of its vector: 1 bit a
   dimension (``photo_code_v1``: the signs of a fixed mixing of the dimensions, migration 0008), compared by Hamming
   distance (``bit_hamming_ops``). Photo search reads the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code
-  through it and re-scores them exactly, in full precision, from the table (``search.candidates``). Plain signs
+  through it and re-scores them exactly from the vectors stored in the table (``search.candidates``; half
+  precision since migration 0011, two photo rows to a page). Plain signs
   of the vector (``binary_quantize`` alone) rank EfficientNet photos poorly: a few dimensions carry most of their
   variance and every dimension gets one bit; the code's mixing (three rounds of alternating sums of 8 cyclic
   rotations) spreads each bit over 512 dimensions, like a random rotation, which also cancels the features' mean.

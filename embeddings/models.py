@@ -2,7 +2,7 @@
 
 from django.db import models
 from django.db.models import Q
-from pgvector.django import VectorField
+from pgvector.django import HalfVectorField, VectorField
 
 from catalog.models import Product, ProductImage
 
@@ -136,13 +136,15 @@ class ProductEmbedding(models.Model):
 
 
 class ImageEmbedding(models.Model):
-    """The vectors of one product photo in one generation (photo search matches photo against photo)."""
+    """The vectors of one product photo in one generation (photo search matches photo against photo), stored at half
+    precision (``halfvec``, migration 0011): a photo's row is half the pages, and photo search re-scores its
+    candidates from it (``search.candidates``). Reads give floats, as ``VectorField`` does."""
 
     generation = models.ForeignKey(EmbeddingGeneration, on_delete=models.CASCADE, related_name="image_embeddings")
     image = models.ForeignKey(ProductImage, on_delete=models.CASCADE, related_name="embeddings")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="image_embeddings")
-    vector = VectorField(help_text="Image encoder space.")
-    aligned = VectorField(null=True, blank=True, help_text="Joint space (none in a text-only generation).")
+    vector = HalfVectorField(help_text="Image encoder space.")
+    aligned = HalfVectorField(null=True, blank=True, help_text="Joint space (none in a text-only generation).")
 
     class Meta:
         constraints = [

@@ -287,9 +287,10 @@ def _photo_subquery(
 
     With an index over every photo (``photo_index`` "photo"), read through it. Otherwise (``product``) the nearest
     ``SEARCH_PHOTO_RESCORE_PRODUCTS`` products by their pooled photo vector (the mean of their photos, through its
-    index) are the candidates, and their photos are scored exactly, in full precision, from the table: the photos
-    ranked are the same as an exact scan's as long as the best photos' products are among the candidates
-    (bench/vector_storage.py measures how often). With binary photo codes (``binary``), the candidates are the
+    index) are the candidates, and their photos are scored exactly from the vectors stored in the table (half
+    precision, as the indexes compare them: migration embeddings/0011): the photos ranked are the same as an exact
+    scan's as long as the best photos' products are among the candidates (bench/vector_storage.py measures how
+    often). With binary photo codes (``binary``), the candidates are the
     ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by Hamming distance of their codes (through the index of codes),
     scored exactly the same way."""
     photos = settings.SEARCH_VECTOR_CANDIDATES * PHOTOS_PER_PRODUCT_FETCH
@@ -299,7 +300,7 @@ def _photo_subquery(
         # fewer photos than the limit (its iterative scan).
         return (
             f"(SELECT '{signal}' AS signal, product_id, max(score) AS score FROM ("
-            "SELECT near.product_id, 1 - (near.vector <=> %s::vector) AS score FROM ("
+            "SELECT near.product_id, 1 - (near.vector <=> %s::halfvec) AS score FROM ("
             f"SELECT ie.product_id, ie.vector FROM embeddings_imageembedding ie{_product_join('ie', where)} "
             f"WHERE ie.generation_id = %s AND {where} ORDER BY {code} <~> {photo_code_query(generation)} LIMIT %s) "
             "near ORDER BY score DESC LIMIT %s) photos GROUP BY product_id)"
@@ -319,7 +320,7 @@ def _photo_subquery(
     # products, the same recall@10 to the 4th decimal for 300 and 1000 candidates and a p50 within 2 ms.
     return (
         f"(SELECT '{signal}' AS signal, product_id, max(score) AS score FROM ("
-        "SELECT ie.product_id, 1 - (ie.vector <=> %s::vector) AS score FROM ("
+        "SELECT ie.product_id, 1 - (ie.vector <=> %s::halfvec) AS score FROM ("
         f"SELECT e.product_id FROM embeddings_productembedding e{_product_join('e', where)} "
         f"WHERE e.generation_id = %s AND {where} ORDER BY {pooled} <=> %s::halfvec({dim}) LIMIT %s) near "
         "JOIN embeddings_imageembedding ie ON ie.generation_id = %s AND ie.product_id = near.product_id "

@@ -1,6 +1,8 @@
 """The vector storage budget: which HNSW indexes a generation keeps (its photo index layout), photo search through
 one pooled vector per product with exact re-scoring of the candidates' photos, and what the vectors cost."""
 
+from collections import Counter
+
 import numpy as np
 import pytest
 from django.db import connection
@@ -363,8 +365,9 @@ def existing_indexes(generation: EmbeddingGeneration) -> set[str]:
 
 
 def test_the_vectors_a_search_reads_per_candidate_stay_in_the_row_and_the_others_go_to_toast():
-    # given a photo with EfficientNet-lite2's 1,408 dimensions (5.6 KB a vector, past the 2 KB at which PostgreSQL
-    # moves a row's values out) and a product with 384-d text, 256-d joint and a 1,408-d pooled photo vector
+    # given a photo with EfficientNet-lite2's 1,408 dimensions (2.8 KB a vector at half precision, past the 2 KB at
+    # which PostgreSQL moves a row's values out) and a product with 384-d text, 256-d joint and a 1,408-d pooled
+    # photo vector
     rng = np.random.default_rng(3)
     head = TrainedHead.objects.create(encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=256)
     generation = EmbeddingGeneration.objects.create(
@@ -398,3 +401,103 @@ def test_the_vectors_a_search_reads_per_candidate_stay_in_the_row_and_the_others
     assert moved_out(
         "embeddings_productembedding", vectors.pk, ["text_vector", "fused", "aligned_image", "image_vector"]
     ) == {"text_vector": False, "fused": False, "aligned_image": False, "image_vector": True}
+
+
+def _binary_generation(image_dim: int = 1408, joint_dim: int = 256) -> EmbeddingGeneration:
+    head = TrainedHead.objects.create(
+        encoder_spec={}, weights=AlignmentHead.identity(2).to_bytes(), joint_dim=joint_dim
+    )
+    return EmbeddingGeneration.objects.create(
+        state="building", encoder_spec={}, head=head, image_weight=0.5, text_weight=0.5, text_dim=384,
+        image_dim=image_dim, joint_dim=joint_dim, photo_index="binary",
+    )  # fmt: skip
+
+
+def _photo_rows(generation: EmbeddingGeneration) -> list[tuple[int, str, int]]:
+    """(id, code, page) of the generation's photo rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, code::text, (ctid::text::point)[0]::int FROM embeddings_imageembedding "
+            "WHERE generation_id = %s ORDER BY id",
+            [generation.pk],
+        )
+        return cursor.fetchall()
+
+
+def test_photo_vectors_are_stored_at_half_precision_two_rows_to_a_page_with_the_code_of_the_stored_vector():
+    # given 8 photos with 1,408-d vectors and 256-d joint vectors
+    rng = np.random.default_rng(11)
+    generation = _binary_generation()
+    product = ProductFactory(sku="A")
+    vectors = rng.normal(size=(8, 1408)).astype(np.float32)
+    for i, vector in enumerate(vectors):
+        image = ProductImage.objects.create(product=product, position=i, source=f"{i}.jpg")
+        ImageEmbedding.objects.create(
+            generation=generation, image=image, product=product, vector=vector, aligned=rng.normal(size=256)
+        )
+    # then each reads back as its 16-bit rounding, in floats
+    stored = list(ImageEmbedding.objects.filter(generation=generation).order_by("id").values_list("vector", flat=True))
+    assert all(isinstance(value, list) for value in stored)
+    assert np.array_equal(np.array(stored, dtype=np.float32), vectors.astype(np.float16).astype(np.float32))
+    assert not np.array_equal(np.array(stored, dtype=np.float32), vectors)
+    rows = _photo_rows(generation)
+    # and two rows share a page (a row in single precision took a page of its own)
+    assert max(Counter(page for _id, _code, page in rows).values()) == 2
+    # and the binary code is that of the stored vector
+    codes = photo_code(np.array(stored, dtype=np.float32))
+    assert [code for _id, code, _page in rows] == ["".join("1" if bit else "0" for bit in row) for row in codes]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_half_precision_migration_converts_the_stored_photos_and_rebuilds_their_codes_index():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = (
+        [("embeddings", "0010_vectors_stored_inline")],
+        [("embeddings", "0011_photo_vectors_half_precision")],
+    )
+    rng = np.random.default_rng(12)
+    vectors = rng.normal(size=(3, 64)).astype(np.float32)
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        # given photos of a binary generation written in single precision, before the migration
+        generation = _binary_generation(image_dim=64, joint_dim=8)
+        product = ProductFactory(sku="A")
+        with connection.cursor() as cursor:
+            for i, vector in enumerate(vectors):
+                image = ProductImage.objects.create(product=product, position=i, source=f"{i}.jpg")
+                cursor.execute(
+                    "INSERT INTO embeddings_imageembedding (generation_id, image_id, product_id, vector, aligned) "
+                    "VALUES (%s, %s, %s, %s::vector, NULL)",
+                    [generation.pk, image.pk, product.pk, "[" + ",".join(map(str, vector)) + "]"],
+                )
+        indexes_create(generation)
+        assert "photo_code" in existing_indexes(generation)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT vector::text FROM embeddings_imageembedding ORDER BY id")
+            exact = np.array([row[0].strip("[]").split(",") for row in cursor.fetchall()], dtype=np.float32)
+        assert np.array_equal(exact, vectors)
+        # when the migration runs
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+        # then the vectors are their 16-bit rounding, each code that of its stored vector, and the codes indexed
+        stored = np.array(
+            list(ImageEmbedding.objects.filter(generation=generation).order_by("id").values_list("vector", flat=True)),
+            dtype=np.float32,
+        )
+        assert np.array_equal(stored, vectors.astype(np.float16).astype(np.float32))
+        codes = ["".join("1" if bit else "0" for bit in row) for row in photo_code(stored)]
+        assert [code for _id, code, _page in _photo_rows(generation)] == codes
+        assert "photo_code" in existing_indexes(generation)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT attname, attstorage FROM pg_attribute WHERE attrelid = 'embeddings_imageembedding'::regclass "
+                "AND attname IN ('vector', 'aligned') ORDER BY attname"
+            )
+            assert cursor.fetchall() == [("aligned", "m"), ("vector", "m")]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
