@@ -6,12 +6,13 @@ Hamming distance of codes of 1, 2 or 3 mixings (1,408, 2,816 or 4,224 bits for 1
 
 Reads every photo vector of the active generation of the kept scaled catalog ``test_scaled_<N>``
 (bench/scaled_catalog.py; ``--database`` reads a database as it is, for example while its indexes are still being
-built), computes each photo's code under each mixing (``embeddings.indexes.photo_code``: the signs of three rounds of
-alternating sums of 8 cyclic rotations; the second and third mixings the same with other rotations, drawn once
-from a fixed seed), and for each query ranks every photo by Hamming distance to the query's code (no index: the
-IVFFlat lists' own losses are not counted), re-scores the ``--rescore`` nearest by cosine of the stored vectors and
-compares the 10 best products with an exact scan's. Queries as bench/vector_storage.py draws them: ``--samples``
-random catalog photos' own vectors and luma-dev's evaluation photos encoded by the generation's image encoder.
+built), computes each photo's code under each mixing (``embeddings.indexes.photo_code``: the signs of three rounds
+of alternating sums of 8 cyclic rotations; ``photo_code_v1`` is the first mixing alone, ``photo_code_v2`` the first
+three, whose second and third were drawn with ``SHIFT_SEED``), and for each query ranks every photo by Hamming
+distance to the query's code (no index: the IVFFlat lists' own losses are not counted), re-scores the ``--rescore``
+nearest by cosine of the stored vectors and compares the 10 best products with an exact scan's. Queries as
+bench/vector_storage.py draws them: ``--samples`` random catalog photos' own vectors and luma-dev's evaluation
+photos encoded by the generation's image encoder.
 Memory: about 0.2 GB of codes per mixing per million photos, and 4 bytes per photo and query for the exact scores.
 """
 
@@ -29,49 +30,54 @@ SHIFT_SEED = 20261207  # the rotations of the second and third mixings
 
 
 def shift_sets(mixings: int, dim: int) -> list[tuple[tuple[int, ...], ...]]:
-    """Each mixing's rotations: ``photo_code_v1``'s first, then sets drawn like them (three rounds of 0 and 7
-    distinct shifts)."""
-    from embeddings.indexes import PHOTO_CODE_SHIFTS
+    """Each mixing's rotations: ``photo_code_v2``'s three (the first is ``photo_code_v1``'s; the others were drawn
+    with this module's ``SHIFT_SEED``), then more drawn the same way (three rounds of 0 and 7 distinct shifts)."""
+    from embeddings.indexes import PHOTO_CODE_MIXINGS
 
     rng = np.random.default_rng(SHIFT_SEED)
-    sets = [PHOTO_CODE_SHIFTS]
-    for _ in range(mixings - 1):
+    sets = [PHOTO_CODE_MIXINGS[0]]
+    for m in range(1, mixings):
         rounds = [(0, *sorted(rng.choice(np.arange(1, dim), size=7, replace=False).tolist())) for _ in range(3)]
-        sets.append(tuple(rounds))
+        sets.append(PHOTO_CODE_MIXINGS[m] if m < len(PHOTO_CODE_MIXINGS) else tuple(rounds))
     return sets
 
 
 def mixed_signs(vectors: np.ndarray, shifts) -> np.ndarray:
-    """The signs of ``vectors`` mixed as ``photo_code_v1`` mixes them, with rotations ``shifts``, packed 8 to a byte."""
-    mixed = np.asarray(vectors, dtype=np.float32)
-    for round_shifts in shifts:
-        total = np.zeros_like(mixed)
+    """The signs of ``vectors`` mixed as ``photo_code_v1`` mixes them, with rotations ``shifts``, packed 8 to a byte.
+    Each round is a sum of rotations, so the mixing is a circular convolution: one FFT (its kernel the mixing of the
+    first unit vector), the same signs as the rounds computed one by one but for values within rounding of 0."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float64))
+    dim = vectors.shape[1]
+    kernel = np.zeros((1, dim))
+    kernel[0, 0] = 1.0
+    for round_shifts in shifts:  # the mixing of a unit vector: where the first dimension goes
+        total = np.zeros_like(kernel)
         for k, shift in enumerate(round_shifts):
-            total += (1 if k % 2 == 0 else -1) * np.roll(mixed, -(shift % mixed.shape[1]), axis=1)
-        mixed = total
+            total += (1 if k % 2 == 0 else -1) * np.roll(kernel, -(shift % dim), axis=1)
+        kernel = total
+    # mixing(x)[j] = sum_i x[i] * kernel[(j - i) mod dim]: a circular convolution
+    mixed = np.fft.irfft(np.fft.rfft(vectors, axis=1) * np.fft.rfft(kernel, axis=1), n=dim, axis=1)
     return np.packbits(mixed > 0, axis=1)
 
 
 def photos_read(database_generation, queries: np.ndarray, sets) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
     """Every photo's product, its codes under each mixing, and its cosine with every query (photos x queries)."""
     from django.db import connection, transaction
-    from pgvector.psycopg.vector import register_vector_info
-    from psycopg.types import TypeInfo
     from tqdm import tqdm
 
     connection.ensure_connection()
     raw = connection.connection
-    info = TypeInfo.fetch(raw, "vector")
     owners, codes, scores = [], [[] for _ in sets], []
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM embeddings_imageembedding WHERE generation_id = %s", [database_generation])
         total = cursor.fetchone()[0]
     with transaction.atomic(), raw.cursor(name="photo_codes") as cursor, tqdm(total=total, unit="photo") as bar:
-        register_vector_info(cursor, info)
-        cursor.execute("SELECT product_id, vector::vector FROM embeddings_imageembedding WHERE generation_id = %s",
-                       [database_generation])  # fmt: skip
+        # pgvector's send format (dimensions, unused, big-endian floats), read straight into numpy
+        cursor.execute("SELECT product_id, vector_send(vector::vector) FROM embeddings_imageembedding "
+                       "WHERE generation_id = %s", [database_generation])  # fmt: skip
         while rows := cursor.fetchmany(STREAM_ROWS):
-            vectors = np.stack([np.asarray(row[1].to_numpy(), dtype=np.float32) for row in rows])
+            vectors = np.frombuffer(b"".join(bytes(row[1])[4:] for row in rows), dtype=">f4").reshape(len(rows), -1)
+            vectors = vectors.astype(np.float32)
             owners.append(np.array([row[0] for row in rows]))
             for mixing, shifts in enumerate(sets):
                 codes[mixing].append(mixed_signs(vectors, shifts))

@@ -35,7 +35,7 @@ PRODUCT_COLUMNS = ("text_vector", "fused", "aligned_image")
 
 
 def _copies_create(cursor, generation) -> None:
-    from embeddings.indexes import code_lists
+    from embeddings.indexes import PHOTO_CODE_BITS, code_lists
 
     lists = code_lists(generation.image_embeddings.count())
     for storage in STORAGES:
@@ -60,8 +60,9 @@ def _copies_create(cursor, generation) -> None:
             "FROM embeddings_productembedding WHERE generation_id = %s",
             [generation.pk],
         )
+        bits = generation.image_dim * PHOTO_CODE_BITS
         cursor.execute(
-            f"CREATE INDEX {photos}_code ON {photos} USING ivfflat ((code::bit({generation.image_dim})) "
+            f"CREATE INDEX {photos}_code ON {photos} USING ivfflat ((code::bit({bits})) "
             f"bit_hamming_ops) WITH (lists = {lists})"
         )
         cursor.execute(f"CREATE INDEX {products}_product ON {products} (product_id)")
@@ -115,8 +116,10 @@ def main() -> None:
     from django.db import connection
     from scaled_catalog import scaled_database
 
+    from embeddings.indexes import PHOTO_CODE_BITS, PHOTO_CODE_FUNCTION
+
     with scaled_database(args.products, seed=args.seed, source=args.source) as generation:
-        dim = generation.image_dim
+        bits = generation.image_dim * PHOTO_CODE_BITS
         with connection.cursor() as cursor:
             print("copying the generation's vector rows twice (default storage, in the row) ...", flush=True)
             _copies_create(cursor, generation)
@@ -154,14 +157,14 @@ def main() -> None:
                     cursor.execute("SET ivfflat.probes = 20")
                     # the code index alone, back in memory (as in production)
                     cursor.execute(
-                        f"SELECT count(*) FROM (SELECT 1 FROM {photos} ORDER BY (code::bit({dim})) <~> "
-                        f"(photo_code_v1(%(q)s::vector)::bit({dim})) LIMIT 1) x",
+                        f"SELECT count(*) FROM (SELECT 1 FROM {photos} ORDER BY (code::bit({bits})) <~> "
+                        f"({PHOTO_CODE_FUNCTION}(%(q)s::vector)::bit({bits})) LIMIT 1) x",
                         {"q": photo_queries[0]},
                     )
                     photo_sql = (
                         "SELECT product_id, max(score) FROM (SELECT near.product_id, 1 - (near.vector <=> "
                         "%(q)s::vector) AS score FROM (SELECT product_id, vector FROM " + photos + " ORDER BY "
-                        f"(code::bit({dim})) <~> (photo_code_v1(%(q)s::vector)::bit({dim})) LIMIT 1000) near "
+                        f"(code::bit({bits})) <~> ({PHOTO_CODE_FUNCTION}(%(q)s::vector)::bit({bits})) LIMIT 1000) near "
                         "ORDER BY score DESC LIMIT 300) photos GROUP BY product_id"
                     )
                     photo = [_explained(cursor, photo_sql, {"q": q}) for q in photo_queries]

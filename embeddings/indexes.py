@@ -21,14 +21,15 @@ index per photo, so:
   19.8 GB at 1,000,000 products with three photos each. Generations built before this layout existed are
   ``photo`` generations with two more indexes that no query reads (aligned text; the photos' joint vectors): they
   keep them until they are collected.
-- ``binary``: the product indexes and an index over every photo's binary code instead of its vector: 1 bit a
-  dimension (``photo_code_v1``: the signs of a fixed mixing of the dimensions, migration 0008), compared by Hamming
-  distance (``bit_hamming_ops``). Photo search reads the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code
-  through it and re-scores them exactly from the vectors stored in the table (``search.candidates``; half
-  precision since migration 0011, two photo rows to a page). Plain signs
-  of the vector (``binary_quantize`` alone) rank EfficientNet photos poorly: a few dimensions carry most of their
-  variance and every dimension gets one bit; the code's mixing (three rounds of alternating sums of 8 cyclic
-  rotations) spreads each bit over 512 dimensions, like a random rotation, which also cancels the features' mean.
+- ``binary``: the product indexes and an index over every photo's binary code instead of its vector: 3 bits a
+  dimension (``photo_code_v2``, migration 0011: the signs of three fixed mixings of the dimensions; until then
+  ``photo_code_v1``, the first mixing alone, migration 0008), compared by Hamming distance (``bit_hamming_ops``).
+  Photo search reads the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code through it and re-scores them
+  exactly from the vectors stored in the table (``search.candidates``; half precision since migration 0011, two
+  photo rows to a page). Plain signs of the vector (``binary_quantize`` alone) rank EfficientNet photos poorly: a
+  few dimensions carry most of their variance and every dimension gets one bit; the code's mixing (three rounds of
+  alternating sums of 8 cyclic rotations) spreads each bit over 512 dimensions, like a random rotation, which also
+  cancels the features' mean.
   The index is IVFFlat, not HNSW: the codes are split into ``code_lists`` lists around k-means centres when the
   index is built, and a search compares the query's code with every code of the ``IVFFLAT_PROBES`` nearest lists
   (a Hamming distance is a few machine words). An HNSW graph over the codes cost 686 bytes a photo and, at 250,000
@@ -52,7 +53,10 @@ index per photo, so:
   products around each query as it grows, and the photos re-scored must grow with it (about with the catalog:
   300 at 50,000, 1,000 at 250,000). Ranked by exact Hamming distance over all 64,408 photos (no index; catalog
   photos / withheld views, 1,000 re-scored): plain signs 0.66 / 0.48, signs of the mean-centred vector 0.99 / 0.81,
-  this code 1.000 / 1.000.
+  this code 1.000 / 1.000. At 1,000,000 products (1,284,584 photos; ``bench/photo_codes.py``, exact Hamming
+  ranking, 1,000 re-scored) one mixing (1,408 bits) gives 0.894 / 0.845, two 0.954 / 0.941 and three (4,224 bits,
+  ``photo_code_v2``) 0.976 / 0.972: a longer code tells the crowd apart, so fewer photos need re-scoring (one
+  mixing needs about 3,000 for 0.97 there, each a row read).
 
 ``storage_measure`` reports every layout's bytes per product: ``bench/vector_storage.py --compare-layouts`` at
 50,000 products (1.29 photos each) measured 7,518 bytes a product, and 4,096 more a photo (README "Running at
@@ -81,7 +85,8 @@ class VectorColumn:
     table: str
     column: str
     dim_field: str  # which EmbeddingGeneration dimension applies
-    # A binary code (``photo_code_v1`` of the row's vector, stored by migration 0009), compared by Hamming distance.
+    # A binary code (``PHOTO_CODE_FUNCTION`` of the row's vector, stored since migration 0009), compared by Hamming
+    # distance; its bits are ``PHOTO_CODE_BITS`` a dimension.
     code: bool = False
 
 
@@ -96,14 +101,22 @@ COLUMNS = {
     "photo_code": VectorColumn("embeddings_imageembedding", "code", "image_dim", code=True),
 }
 
-# The SQL function (migration 0008) that makes a vector's binary code: the signs of a fixed mixing of its dimensions.
-PHOTO_CODE_FUNCTION = "photo_code_v1"
-# Its mixing, as in the function: each round sums the vector's cyclic rotations by these shifts (modulo its
-# dimensions), alternately added and subtracted.
-PHOTO_CODE_SHIFTS = (
-    (0, 300, 395, 516, 560, 1008, 1221, 1252), (0, 173, 509, 668, 810, 903, 1037, 1103),
-    (0, 36, 677, 868, 974, 1046, 1246, 1332),
+# The SQL function (migration 0011; ``photo_code_v1`` of migration 0008 was its first mixing alone) that makes a
+# vector's binary code: the signs of three fixed mixings of its dimensions, one after the other (three bits a
+# dimension: 4,224 bits, 528 bytes, for a 1,408-d vector).
+PHOTO_CODE_FUNCTION = "photo_code_v2"
+# Its mixings, as in the function: each has three rounds, and each round sums the vector's cyclic rotations by these
+# shifts (modulo its dimensions), alternately added and subtracted. The first is photo_code_v1's; the others were
+# drawn once like it (bench/photo_codes.py, SHIFT_SEED).
+PHOTO_CODE_MIXINGS = (
+    ((0, 300, 395, 516, 560, 1008, 1221, 1252), (0, 173, 509, 668, 810, 903, 1037, 1103),
+     (0, 36, 677, 868, 974, 1046, 1246, 1332)),
+    ((0, 384, 484, 497, 771, 809, 892, 1228), (0, 201, 578, 588, 715, 1193, 1311, 1371),
+     (0, 577, 649, 675, 855, 874, 930, 1171)),
+    ((0, 212, 236, 238, 361, 452, 783, 802), (0, 104, 147, 420, 839, 1088, 1160, 1224),
+     (0, 88, 406, 596, 725, 740, 1067, 1360)),
 )  # fmt: skip
+PHOTO_CODE_BITS = len(PHOTO_CODE_MIXINGS)  # bits a dimension
 
 # The columns each layout indexes (``EmbeddingGeneration.PhotoIndex``).
 LAYOUTS = {
@@ -119,25 +132,29 @@ def vector_expression(generation: EmbeddingGeneration, name: str) -> tuple[str, 
     column = COLUMNS[name]
     dim = getattr(generation, column.dim_field)
     if column.code:
-        return f"({column.column}::bit({dim}))", dim
+        return f"({column.column}::bit({dim * PHOTO_CODE_BITS}))", dim * PHOTO_CODE_BITS
     return f"({column.column}::halfvec({dim}))", dim
 
 
 def photo_code_query(generation: EmbeddingGeneration) -> str:
     """The binary code of a query vector (one ``%s`` parameter: its ``vector`` literal), to compare by ``<~>``
     with ``vector_expression(generation, "photo_code")``."""
-    return f"({PHOTO_CODE_FUNCTION}(%s::vector)::bit({int(generation.image_dim)}))"
+    return f"({PHOTO_CODE_FUNCTION}(%s::vector)::bit({int(generation.image_dim) * PHOTO_CODE_BITS}))"
 
 
 def photo_code(vectors: np.ndarray) -> np.ndarray:
-    """The binary codes ``photo_code_v1`` gives the rows of ``vectors`` (booleans, a row each), in numpy."""
-    mixed = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
-    for shifts in PHOTO_CODE_SHIFTS:
-        total = np.zeros_like(mixed)
-        for k, shift in enumerate(shifts):
-            total += (1 if k % 2 == 0 else -1) * np.roll(mixed, -(shift % mixed.shape[1]), axis=1)
-        mixed = total
-    return mixed > 0
+    """The binary codes ``PHOTO_CODE_FUNCTION`` gives the rows of ``vectors`` (booleans, a row each), in numpy."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    codes = []
+    for mixing in PHOTO_CODE_MIXINGS:
+        mixed = vectors
+        for shifts in mixing:
+            total = np.zeros_like(mixed)
+            for k, shift in enumerate(shifts):
+                total += (1 if k % 2 == 0 else -1) * np.roll(mixed, -(shift % mixed.shape[1]), axis=1)
+            mixed = total
+        codes.append(mixed > 0)
+    return np.concatenate(codes, axis=1)
 
 
 def index_name(generation_id: int, name: str) -> str:

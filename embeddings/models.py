@@ -61,9 +61,9 @@ class EmbeddingGeneration(models.Model):
         # One HNSW element per photo too, full dimensions: 4.1 KB more a photo of index memory (4,096 bytes at
         # 1,408 dimensions; the layout of generations built before).
         PHOTO = "photo"
-        # One HNSW element per photo, a 1-bit-a-dimension code of its image vector (``photo_code_v1``, Hamming
-        # distance): 686 bytes of index a photo at 1,408 dimensions; photo search re-scores the
-        # ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code exactly, from the table.
+        # An IVFFlat index over every photo's binary code (``photo_code_v2``, 3 bits a dimension, Hamming distance;
+        # ``embeddings.indexes``); photo search re-scores the ``SEARCH_PHOTO_RESCORE_PHOTOS`` nearest photos by code
+        # exactly, from the table.
         BINARY = "binary"
 
     state = models.CharField(max_length=16, choices=State.choices, default=State.BUILDING)

@@ -228,11 +228,11 @@ def test_the_binary_layout_indexes_every_photos_code_in_ivfflat_lists_by_hamming
         (definition,) = cursor.fetchone()
     assert "USING ivfflat" in definition and "bit_hamming_ops" in definition and "lists='1'" in definition
     assert "(code)::bit(" in definition and f"generation_id = {generation.pk}" in definition
-    # on the code each row keeps, written with the row: its vector's photo_code_v1, after an update too
+    # on the code each row keeps, written with the row: its vector's photo_code_v2, after an update too
     ImageEmbedding.objects.filter(generation=generation).update(vector=[0.5, -1.0])
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), bool_and(code = photo_code_v1(vector)) FROM embeddings_imageembedding "
+            "SELECT count(*), bool_and(code = photo_code_v2(vector)) FROM embeddings_imageembedding "
             "WHERE generation_id = %s",
             [generation.pk],
         )
@@ -244,14 +244,18 @@ def test_the_binary_layout_indexes_every_photos_code_in_ivfflat_lists_by_hamming
 
 
 def test_the_sql_photo_code_is_the_documented_one():
-    # photo_code_v1 (migration 0008) and its numpy twin give the same bits, at any dimensions
+    # photo_code_v2 (migration 0011) and its numpy twin give the same bits, three a dimension, at any dimensions,
+    # and the first third is photo_code_v1's (migration 0008)
     rng = np.random.default_rng(3)
     with connection.cursor() as cursor:
         for dim in (2, 16, 1408):
             vectors = rng.normal(size=(5, dim)).astype(np.float32) + 0.3
             for vector in vectors:
-                cursor.execute("SELECT photo_code_v1(%s::vector)::text", ["[" + ",".join(map(str, vector)) + "]"])
-                assert cursor.fetchone()[0] == "".join("1" if bit else "0" for bit in photo_code(vector)[0])
+                literal = "[" + ",".join(map(str, vector)) + "]"
+                cursor.execute("SELECT photo_code_v2(%s::vector)::text, photo_code_v1(%s::vector)::text", [literal] * 2)
+                code, first = cursor.fetchone()
+                assert code == "".join("1" if bit else "0" for bit in photo_code(vector)[0])
+                assert len(code) == 3 * dim and code[:dim] == first
 
 
 def test_binary_codes_find_the_exact_best_photos_of_a_larger_catalog(settings):
