@@ -390,11 +390,15 @@ def indexes_warm(generation, *, queries: int, seed: int) -> float:
     in memory. Indexes no measured search reads are left out: they would only take the buffer pool's room."""
     from django.db import connection
 
-    from embeddings.indexes import COLUMNS, indexed_columns, photo_code_query, vector_expression
+    from embeddings.indexes import COLUMNS, index_name, indexed_columns, photo_code_query, vector_expression
 
     started = time.perf_counter()
     read = {*SEARCH_INDEXES, PHOTO_SEARCH_INDEX[generation.photo_index]}
-    for name in [name for name in indexed_columns(generation) if name in read] if queries > 0 else ():
+    with connection.cursor() as cursor:  # (a catalog whose build was stopped may lack some)
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", [index_name(generation.pk, "%")])
+        built = {row[0] for row in cursor.fetchall()}
+    wanted = [name for name in indexed_columns(generation) if name in read]
+    for name in [name for name in wanted if index_name(generation.pk, name) in built] if queries > 0 else ():
         column = COLUMNS[name]
         expression, dim = vector_expression(generation, name)
         with connection.cursor() as cursor:

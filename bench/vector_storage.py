@@ -119,21 +119,19 @@ def exact_top(generation, table: str, key: str, column: str, queries: np.ndarray
     """For each query, the ``k`` values of ``key`` whose best row by cosine of ``column`` (as stored) is the
     most similar, over the generation's rows of ``table``: one streamed pass over the vectors for all queries."""
     from django.db import connection, transaction
-    from pgvector.psycopg.vector import register_vector_info
-    from psycopg.types import TypeInfo
 
     connection.ensure_connection()
     raw = connection.connection
-    info = TypeInfo.fetch(raw, "vector")
     best: dict[int, np.ndarray] = {}
-    # server-side (streamed, never all in memory), with pgvector's binary loader on this cursor only
+    # server-side (streamed, never all in memory), in pgvector's send format (dimensions, unused, big-endian floats)
+    # read straight into numpy
     with transaction.atomic(), raw.cursor(name="photo_vectors") as cursor:
-        register_vector_info(cursor, info)
-        cursor.execute(f"SELECT {key}, {column}::vector FROM {table} WHERE generation_id = %s AND {column} IS NOT NULL",
-                       [generation.pk])  # fmt: skip
+        cursor.execute(f"SELECT {key}, vector_send({column}::vector) FROM {table} WHERE generation_id = %s "
+                       f"AND {column} IS NOT NULL", [generation.pk])  # fmt: skip
         while rows := cursor.fetchmany(STREAM_ROWS):
             owners = np.array([row[0] for row in rows])
-            vectors = np.stack([np.asarray(row[1].to_numpy(), dtype=np.float32) for row in rows])
+            vectors = np.frombuffer(b"".join(bytes(row[1])[4:] for row in rows), dtype=">f4").reshape(len(rows), -1)
+            vectors = vectors.astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             scores = vectors @ queries.T  # photos x queries
             unique, inverse = np.unique(owners, return_inverse=True)

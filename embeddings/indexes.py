@@ -172,8 +172,9 @@ def photo_index_per_photo(generation: EmbeddingGeneration) -> bool:
     return generation.photo_index == EmbeddingGeneration.PhotoIndex.PHOTO
 
 
-def indexes_create(generation: EmbeddingGeneration) -> list[str]:
-    """Create the generation's indexes (concurrently when not inside a transaction); returns their names."""
+def indexes_create(generation: EmbeddingGeneration, only: tuple[str, ...] | None = None) -> list[str]:
+    """Create the generation's indexes (those of its layout among ``only``, when given; concurrently when not inside
+    a transaction); returns their names."""
     concurrently = "" if connection.in_atomic_block else "CONCURRENTLY"
     names = []
     with connection.cursor() as cursor:
@@ -186,7 +187,7 @@ def indexes_create(generation: EmbeddingGeneration) -> list[str]:
         if connection.in_atomic_block:
             # Inside a transaction (tests, or a caller's atomic block) deferred FK checks must fire first.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name in indexed_columns(generation):
+        for name in [name for name in indexed_columns(generation) if only is None or name in only]:
             column = COLUMNS[name]
             expression, _dim = vector_expression(generation, name)
             index = index_name(generation.pk, name)

@@ -84,7 +84,7 @@ def codes_reindexed(apps, schema_editor):
 
     generation_model = apps.get_model("embeddings", "EmbeddingGeneration")
     for generation in generation_model.objects.filter(photo_index="binary"):
-        indexes_create(generation)  # the codes' index went with the column; the others exist and are kept
+        indexes_create(generation, only=("photo_code",))  # it went with the column; the others are kept
 
 
 class Migration(migrations.Migration):
