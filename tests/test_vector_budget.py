@@ -396,9 +396,10 @@ def test_the_vectors_a_search_reads_per_candidate_stay_in_the_row_and_the_others
             cursor.execute(f"SELECT {chunks} FROM {table} WHERE id = %s", [pk])
             return dict(zip(columns, cursor.fetchone(), strict=True))
 
-    # then the photo's vector (re-scored by every photo search) and its joint vector are in the row
-    assert moved_out("embeddings_imageembedding", photo.pk, ["vector", "aligned"]) == {
-        "vector": False, "aligned": False,
+    # then the photo's vector (re-scored by every photo search), its joint vector and its binary code (read for
+    # every photo the codes' index returns) are in the row
+    assert moved_out("embeddings_imageembedding", photo.pk, ["vector", "aligned", "code"]) == {
+        "vector": False, "aligned": False, "code": False,
     }  # fmt: skip
     # and the product's text, fused and aligned image vectors (scored for every text search candidate) too, while
     # its pooled photo vector (read by no search per candidate) is moved out
@@ -498,9 +499,9 @@ def test_the_half_precision_migration_converts_the_stored_photos_and_rebuilds_th
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT attname, attstorage FROM pg_attribute WHERE attrelid = 'embeddings_imageembedding'::regclass "
-                "AND attname IN ('vector', 'aligned') ORDER BY attname"
+                "AND attname IN ('vector', 'aligned', 'code') ORDER BY attname"
             )
-            assert cursor.fetchall() == [("aligned", "m"), ("vector", "m")]
+            assert cursor.fetchall() == [("aligned", "m"), ("code", "m"), ("vector", "m")]
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
