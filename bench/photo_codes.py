@@ -19,6 +19,7 @@ Memory: about 0.2 GB of codes per mixing per million photos, and 4 bytes per pho
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from pathlib import Path
 
@@ -64,6 +65,7 @@ def photos_read(database_generation, queries: np.ndarray, sets) -> tuple[np.ndar
     """Every photo's product, its codes under each mixing, and its cosine with every query (photos x queries)."""
     from django.db import connection, transaction
     from tqdm import tqdm
+    from vector_storage import sent_vectors
 
     connection.ensure_connection()
     raw = connection.connection
@@ -72,12 +74,10 @@ def photos_read(database_generation, queries: np.ndarray, sets) -> tuple[np.ndar
         cursor.execute("SELECT count(*) FROM embeddings_imageembedding WHERE generation_id = %s", [database_generation])
         total = cursor.fetchone()[0]
     with transaction.atomic(), raw.cursor(name="photo_codes") as cursor, tqdm(total=total, unit="photo") as bar:
-        # pgvector's send format (dimensions, unused, big-endian floats), read straight into numpy
         cursor.execute("SELECT product_id, vector_send(vector::vector) FROM embeddings_imageembedding "
                        "WHERE generation_id = %s", [database_generation])  # fmt: skip
         while rows := cursor.fetchmany(STREAM_ROWS):
-            vectors = np.frombuffer(b"".join(bytes(row[1])[4:] for row in rows), dtype=">f4").reshape(len(rows), -1)
-            vectors = vectors.astype(np.float32)
+            vectors = sent_vectors([row[1] for row in rows])
             owners.append(np.array([row[0] for row in rows]))
             for mixing, shifts in enumerate(sets):
                 codes[mixing].append(mixed_signs(vectors, shifts))
@@ -110,8 +110,6 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "datasets" / "luma-dev")
     args = parser.parse_args()
     django_setup()
-    import contextlib
-
     from scaled_catalog import _use_database, scaled_database
     from vector_storage import photo_queries
 
@@ -133,21 +131,20 @@ def main() -> None:
         print(f"{len(owners):,} photos of {len(np.unique(owners)):,} products read in "
               f"{time.perf_counter() - started:.0f} s; {len(queries)} queries", flush=True)  # fmt: skip
     everything = np.arange(len(owners))
-    per_mixing = [
-        np.concatenate([mixed_signs(queries, shifts) for shifts in sets[:m]], axis=1).view(np.uint64) for m in mixings
-    ]
+    query_codes = [mixed_signs(queries, shifts).view(np.uint64) for shifts in sets]  # per mixing
     recall = {m: {k: {kind: [] for kind in kinds} for k in rescores} for m in mixings}
     bounds = np.cumsum([0, *[len(v) for v in kinds.values()]])
     names = list(kinds)
     for q in range(len(queries)):
         kind = names[int(np.searchsorted(bounds, q, side="right")) - 1]
         exact = set(top_products(owners, everything, scores[:, q]))
-        for m, query_code in zip(mixings, per_mixing, strict=True):
-            distance = np.zeros(len(owners), np.int32)
-            for mixing in range(m):
-                words = codes[mixing].shape[1]
-                part = query_code[q, mixing * words : (mixing + 1) * words]
-                distance += np.bitwise_count(codes[mixing] ^ part).sum(axis=1, dtype=np.int32)
+        # a code of m mixings is the first m codes one after the other: its distance, the sum of theirs
+        per_mixing = [
+            np.bitwise_count(code ^ query_code[q]).sum(axis=1, dtype=np.int32)
+            for code, query_code in zip(codes, query_codes, strict=True)
+        ]
+        for m in mixings:
+            distance = np.sum(per_mixing[:m], axis=0)
             for k in rescores:
                 near = np.argpartition(distance, k)[:k] if k < len(distance) else everything
                 found = top_products(owners, near, scores[:, q])

@@ -109,6 +109,16 @@ def sample_vectors(generation, table: str, column: str, samples: int, seed: int)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
+def sent_vectors(values: list) -> np.ndarray:
+    """Vectors in pgvector's send format (``vector_send``: dimensions, unused, big-endian floats), one a row, as a
+    float32 matrix: read straight into numpy, several times faster than a loader per value."""
+    return (
+        np.frombuffer(b"".join(bytes(value)[4:] for value in values), dtype=">f4")
+        .reshape(len(values), -1)
+        .astype(np.float32)
+    )
+
+
 def exact_best_photos(generation, queries: np.ndarray, k: int = 10) -> list[list[int]]:
     """For each query, the ``k`` products with the most similar photo (cosine of the stored vectors), over every
     photo of the generation."""
@@ -130,8 +140,7 @@ def exact_top(generation, table: str, key: str, column: str, queries: np.ndarray
                        f"AND {column} IS NOT NULL", [generation.pk])  # fmt: skip
         while rows := cursor.fetchmany(STREAM_ROWS):
             owners = np.array([row[0] for row in rows])
-            vectors = np.frombuffer(b"".join(bytes(row[1])[4:] for row in rows), dtype=">f4").reshape(len(rows), -1)
-            vectors = vectors.astype(np.float32)
+            vectors = sent_vectors([row[1] for row in rows])
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             scores = vectors @ queries.T  # photos x queries
             unique, inverse = np.unique(owners, return_inverse=True)

@@ -485,7 +485,6 @@ def test_the_half_precision_migration_converts_the_stored_photos_and_rebuilds_th
         assert np.array_equal(exact, vectors)
         # when the migration runs
         executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
         executor.migrate(after)
         # then the vectors are their 16-bit rounding, each code that of its stored vector, and the codes indexed
         stored = np.array(
@@ -504,5 +503,4 @@ def test_the_half_precision_migration_converts_the_stored_photos_and_rebuilds_th
             assert cursor.fetchall() == [("aligned", "m"), ("code", "m"), ("vector", "m")]
     finally:
         executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
         executor.migrate(after)
